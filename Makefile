@@ -1,0 +1,39 @@
+# Batea — `make run` to try it, `make test` to check it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+# Local development defaults; production sets its own environment.
+DEV_ENV := DEBUG=1
+
+.PHONY: install run test lint bench messages clean
+
+$(BIN)/batea: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(BIN)/batea
+
+install: $(BIN)/batea  ## virtualenv in .venv, dependencies, migrations
+	$(DEV_ENV) $(BIN)/batea migrate --noinput
+
+run: install  ## migrate, load the demo, serve on http://127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/batea demo
+	@echo "Serving Batea on http://127.0.0.1:8000 — sign in with a login above."
+	$(DEV_ENV) $(BIN)/batea runserver 127.0.0.1:8000
+
+test: $(BIN)/batea  ## the whole suite (DATABASE_URL selects PostgreSQL)
+	$(BIN)/pytest
+
+lint: $(BIN)/batea
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check batea tests bench
+
+bench: $(BIN)/batea  ## benchmarks in bench/, figures printed and saved
+	$(BIN)/python -m bench
+
+messages: $(BIN)/batea  ## refresh the gettext catalogues and compile them
+	$(DEV_ENV) $(BIN)/batea makemessages --all --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	$(BIN)/python -m batea.i18n_compile
+
+clean:
+	rm -rf $(VENV) batea.sqlite3 staticfiles

@@ -1,0 +1,19 @@
+"""The `batea` operator command: Django's management commands under one name.
+
+`batea demo`, `batea orgs list --json`, `batea migrate`, `batea runserver` … are the
+management commands of the installed apps.
+"""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "batea.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["batea", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()

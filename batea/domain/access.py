@@ -1,0 +1,118 @@
+"""Who may do what: roles, the organisation kinds that hold them, and grants as data.
+
+A user holds roles in organisations. A role grants actions on the resources of its own
+organisation; a relation between organisations (a support portfolio, a certification
+engagement, a supply relation) grants some roles of the source organisation actions on the
+target's resources. The Django scoping layer turns these tables into queries.
+"""
+
+from enum import StrEnum
+
+
+class OrganisationKind(StrEnum):
+    ASMO = "asmo"
+    SUPPORT = "support"
+    BUYER = "buyer"
+    CERTIFICATION_BODY = "certification_body"
+    STANDARD_OWNER = "standard_owner"
+
+
+class Role(StrEnum):
+    ASMO_MANAGER = "asmo_manager"
+    ICS_INSPECTOR = "ics_inspector"
+    PEER_REVIEWER = "peer_reviewer"
+    AUDITOR = "auditor"
+    CERTIFIER = "certifier"
+    STANDARD_OWNER = "standard_owner"
+    SUPPORT_OFFICER = "support_officer"
+    BUYER = "buyer"
+
+
+class RelationKind(StrEnum):
+    SUPPORT = "support"
+    CERTIFICATION = "certification"
+    SUPPLY = "supply"
+
+
+class Resource(StrEnum):
+    ORGANISATION = "organisation"
+    LICENCE = "licence"
+    MEMBER = "member"
+    SITE = "site"
+    RELATION = "relation"
+
+
+VIEW = "view"
+CHANGE = "change"
+ACTIONS = (VIEW, CHANGE)
+
+ROLE_ORGANISATION_KINDS: dict[Role, frozenset[OrganisationKind]] = {
+    Role.ASMO_MANAGER: frozenset({OrganisationKind.ASMO}),
+    Role.ICS_INSPECTOR: frozenset({OrganisationKind.ASMO}),
+    Role.PEER_REVIEWER: frozenset({OrganisationKind.ASMO, OrganisationKind.SUPPORT}),
+    Role.AUDITOR: frozenset({OrganisationKind.CERTIFICATION_BODY}),
+    Role.CERTIFIER: frozenset({OrganisationKind.CERTIFICATION_BODY}),
+    Role.STANDARD_OWNER: frozenset({OrganisationKind.STANDARD_OWNER}),
+    Role.SUPPORT_OFFICER: frozenset({OrganisationKind.SUPPORT}),
+    Role.BUYER: frozenset({OrganisationKind.BUYER}),
+}
+
+_ALL = frozenset(Resource)
+_READ_ALL = {resource: frozenset({VIEW}) for resource in _ALL}
+_MANAGE_PROFILE = {
+    **_READ_ALL,
+    Resource.ORGANISATION: frozenset({VIEW, CHANGE}),
+    Resource.LICENCE: frozenset({VIEW, CHANGE}),
+}
+
+# Actions each role has on its own organisation's resources.
+OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
+    Role.ASMO_MANAGER: {
+        **{resource: frozenset({VIEW, CHANGE}) for resource in _ALL},
+        Resource.RELATION: frozenset({VIEW}),
+    },
+    Role.ICS_INSPECTOR: {**_READ_ALL, Resource.SITE: frozenset({VIEW, CHANGE})},
+    Role.PEER_REVIEWER: _READ_ALL,
+    Role.AUDITOR: _READ_ALL,
+    Role.CERTIFIER: _MANAGE_PROFILE,
+    Role.STANDARD_OWNER: _MANAGE_PROFILE,
+    Role.SUPPORT_OFFICER: {**_MANAGE_PROFILE, Resource.RELATION: frozenset({VIEW, CHANGE})},
+    Role.BUYER: _MANAGE_PROFILE,
+}
+
+# Through a relation: which roles of the source organisation get what on the target's data.
+# Buyers see an ASMO's profile, licences and sites but not its members' personal data.
+RELATION_GRANTS: dict[RelationKind, tuple[frozenset[Role], dict[Resource, frozenset[str]]]] = {
+    RelationKind.SUPPORT: (
+        frozenset({Role.SUPPORT_OFFICER, Role.PEER_REVIEWER}),
+        _READ_ALL,
+    ),
+    RelationKind.CERTIFICATION: (frozenset({Role.AUDITOR, Role.CERTIFIER}), _READ_ALL),
+    RelationKind.SUPPLY: (
+        frozenset({Role.BUYER}),
+        {
+            Resource.ORGANISATION: frozenset({VIEW}),
+            Resource.LICENCE: frozenset({VIEW}),
+            Resource.SITE: frozenset({VIEW}),
+            Resource.RELATION: frozenset({VIEW}),
+        },
+    ),
+}
+
+
+def role_fits_organisation(role: str, kind: str) -> bool:
+    """Whether a role can be held in an organisation of this kind."""
+    return kind in ROLE_ORGANISATION_KINDS.get(Role(role), frozenset())
+
+
+def own_grant(role: str, resource: str, action: str) -> bool:
+    return action in OWN_GRANTS.get(Role(role), {}).get(Resource(resource), frozenset())
+
+
+def relation_kinds_granting(role: str, resource: str, action: str) -> list[RelationKind]:
+    """Relation kinds through which a holder of `role` gets `action` on `resource`."""
+    return [
+        kind
+        for kind, (roles, grants) in RELATION_GRANTS.items()
+        if role in roles and action in grants.get(Resource(resource), frozenset())
+    ]

@@ -1,0 +1,29 @@
+"""Problems reported by domain checks, translatable by the presentation layer."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def gettext_noop(message: str) -> str:
+    """Mark a message for extraction by `makemessages` without translating it here."""
+    return message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with some input: where it is, and what a person should read.
+
+    `template` is an English message with %(name)s placeholders filled from `params`; the
+    web and API layers translate the template before filling it.
+    """
+
+    path: str
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params if self.params else self.template
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message

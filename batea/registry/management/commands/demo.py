@@ -1,0 +1,30 @@
+"""`batea demo`: load the fictional demo data set (idempotent) and print the logins."""
+
+from importlib import import_module
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+
+from batea.registry import demo
+
+
+class Command(BaseCommand):
+    help = "Load fictional demo data (safe to run again: nothing is duplicated)."
+
+    def handle(self, *args, **options):
+        for config in apps.get_app_configs():
+            if not config.name.startswith("batea."):
+                continue
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError:
+                continue
+            counts = module.load()
+            summary = ", ".join(f"{n} {what}" for what, n in counts.items())
+            self.stdout.write(f"{config.verbose_name}: {summary}")
+        self.stdout.write("")
+        self.stdout.write("Demo logins (password for all: %s). All data is fictional." %
+                          demo.DEMO_PASSWORD)
+        width = max(len(user) for user, _, _ in demo.logins())
+        for username, role, organisation in demo.logins():
+            self.stdout.write(f"  {username.ljust(width)}  {role:<16}  {organisation}")

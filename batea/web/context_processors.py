@@ -1,0 +1,27 @@
+"""Navigation by role, shared by every page."""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from batea.access.models import ROLE_LABELS
+from batea.access.scoping import roles_of, sees_everything
+from batea.domain.access import Role
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": [], "map_tiles_url": settings.BATEA_MAP_TILES_URL}
+    roles = roles_of(user)
+    items = [("home", _("Home")), ("organisation-list", _("Organisations"))]
+    if roles & {Role.ASMO_MANAGER, Role.ICS_INSPECTOR, Role.PEER_REVIEWER, Role.AUDITOR,
+                Role.CERTIFIER, Role.SUPPORT_OFFICER} or sees_everything(user):
+        items.append(("member-list", _("Members")))
+    if Role.SUPPORT_OFFICER in roles or Role.PEER_REVIEWER in roles:
+        items.append(("portfolio", _("Portfolio")))
+    items.append(("api-docs", _("API")))
+    return {
+        "nav_items": items,
+        "map_tiles_url": settings.BATEA_MAP_TILES_URL,
+        "user_role_labels": sorted(str(ROLE_LABELS[Role(r)]) for r in roles),
+    }

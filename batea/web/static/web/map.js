@@ -1,0 +1,53 @@
+// Draws the sites of a page on a Leaflet map. Works offline: without tiles the sites are
+// drawn on a plain background, and without Leaflet the table below the map remains.
+(function () {
+  "use strict";
+  var element = document.getElementById("site-map");
+  var data = document.getElementById("site-map-data");
+  if (!element || !data || typeof L === "undefined") {
+    return;
+  }
+  var collection = JSON.parse(data.textContent);
+  element.innerHTML = "";
+  var map = L.map(element, { scrollWheelZoom: false });
+  var tiles = element.dataset.tiles;
+  if (tiles) {
+    L.tileLayer(tiles, {
+      maxZoom: 18,
+      attribution: "&copy; OpenStreetMap contributors",
+    }).addTo(map);
+  }
+  var mercuryLabel = element.dataset.labelMercury || "mercury";
+  var layer = L.geoJSON(collection, {
+    pointToLayer: function (feature, latlng) {
+      return L.circleMarker(latlng, {
+        radius: 8,
+        color: "#5b3a1a",
+        weight: 2,
+        fillColor: feature.properties.uses_mercury ? "#c0392b" : "#d4a017",
+        fillOpacity: 0.9,
+      });
+    },
+    style: function (feature) {
+      return { color: feature.properties.uses_mercury ? "#c0392b" : "#8a5a2b", weight: 2 };
+    },
+    onEachFeature: function (feature, item) {
+      var p = feature.properties;
+      var link = document.createElement("a");
+      link.href = p.url;
+      link.textContent = p.name;
+      var box = document.createElement("div");
+      box.appendChild(link);
+      var detail = document.createElement("div");
+      detail.textContent = p.minerals + (p.uses_mercury ? " · " + mercuryLabel : "");
+      box.appendChild(detail);
+      item.bindPopup(box);
+    },
+  }).addTo(map);
+  var bounds = layer.getBounds();
+  if (bounds.isValid()) {
+    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 14 });
+  } else {
+    map.setView([0, 0], 2);
+  }
+})();
