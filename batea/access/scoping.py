@@ -101,8 +101,8 @@ def organisations_where(user, resource: str, action: str = CHANGE):
     if sees_everything(user):
         return organisation.objects.all()
     condition = organisation_condition(user, resource, action, "id")
-    return organisation.objects.none() if condition is None else organisation.objects.filter(
-        condition
+    return (
+        organisation.objects.none() if condition is None else organisation.objects.filter(condition)
     )
 
 

@@ -82,19 +82,20 @@ OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
 
 # Through a relation: which roles of the source organisation get what on the target's data.
 # Buyers see an ASMO's profile, licences and sites but not its members' personal data.
+# Nobody sees the target's other relations (a buyer must not learn of other buyers).
+_READ_REGISTRY = {r: actions for r, actions in _READ_ALL.items() if r != Resource.RELATION}
 RELATION_GRANTS: dict[RelationKind, tuple[frozenset[Role], dict[Resource, frozenset[str]]]] = {
     RelationKind.SUPPORT: (
         frozenset({Role.SUPPORT_OFFICER, Role.PEER_REVIEWER}),
-        _READ_ALL,
+        _READ_REGISTRY,
     ),
-    RelationKind.CERTIFICATION: (frozenset({Role.AUDITOR, Role.CERTIFIER}), _READ_ALL),
+    RelationKind.CERTIFICATION: (frozenset({Role.AUDITOR, Role.CERTIFIER}), _READ_REGISTRY),
     RelationKind.SUPPLY: (
         frozenset({Role.BUYER}),
         {
             Resource.ORGANISATION: frozenset({VIEW}),
             Resource.LICENCE: frozenset({VIEW}),
             Resource.SITE: frozenset({VIEW}),
-            Resource.RELATION: frozenset({VIEW}),
         },
     ),
 }

@@ -45,9 +45,7 @@ def _is_number(value: Any) -> bool:
 
 def _check_position(value: Any, path: str, errors: list[Problem]) -> Position | None:
     if not isinstance(value, list | tuple) or len(value) not in (2, 3):
-        errors.append(
-            Problem(path, gettext_noop("A position must be [longitude, latitude]."))
-        )
+        errors.append(Problem(path, gettext_noop("A position must be [longitude, latitude].")))
         return None
     if not all(_is_number(v) for v in value):
         errors.append(Problem(path, gettext_noop("Coordinates must be finite numbers.")))
@@ -125,8 +123,7 @@ def _check_ring(value: Any, path: str, errors: list[Problem]) -> list[Position] 
             Problem(
                 path,
                 gettext_noop(
-                    "The ring is not closed: its last position must repeat the first "
-                    "%(first)s."
+                    "The ring is not closed: its last position must repeat the first %(first)s."
                 ),
                 {"first": list(ring[0])},
             )
@@ -154,9 +151,7 @@ def _check_ring(value: Any, path: str, errors: list[Problem]) -> list[Position] 
 
 def _check_polygon(value: Any, path: str, errors: list[Problem]) -> list[list[Position]] | None:
     if not isinstance(value, list) or not value:
-        errors.append(
-            Problem(path, gettext_noop("A polygon must be a non-empty list of rings."))
-        )
+        errors.append(Problem(path, gettext_noop("A polygon must be a non-empty list of rings.")))
         return None
     rings = [_check_ring(r, f"{path}[{i}]", errors) for i, r in enumerate(value)]
     return None if any(r is None for r in rings) else rings  # type: ignore[return-value]
@@ -323,8 +318,12 @@ def repair_geometry(value: Any, country: str | None = None) -> tuple[Any, list[P
             for p in points:
                 p[0], p[1] = p[1], p[0]
             notes.append(
-                Problem("geometry", gettext_noop("Swapped latitude and longitude into GeoJSON "
-                                                 "order [longitude, latitude]."))
+                Problem(
+                    "geometry",
+                    gettext_noop(
+                        "Swapped latitude and longitude into GeoJSON order [longitude, latitude]."
+                    ),
+                )
             )
     except (TypeError, IndexError, KeyError):
         return value, []  # malformed beyond repair: check_geometry explains

@@ -29,8 +29,15 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["member_number", "given_name", "family_name", "organisation", "gender",
-                    "role", "status"]
+    list_display = [
+        "member_number",
+        "given_name",
+        "family_name",
+        "organisation",
+        "gender",
+        "role",
+        "status",
+    ]
     list_filter = ["status", "gender", "role"]
     search_fields = ["member_number", "given_name", "family_name"]
     list_select_related = ["organisation"]

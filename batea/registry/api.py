@@ -52,8 +52,17 @@ class OrganisationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organisation
         fields = [
-            "id", "slug", "name", "kind", "country", "region", "legal_form",
-            "registration_number", "entry_date", "description", "formalisation_status",
+            "id",
+            "slug",
+            "name",
+            "kind",
+            "country",
+            "region",
+            "legal_form",
+            "registration_number",
+            "entry_date",
+            "description",
+            "formalisation_status",
         ]
         read_only_fields = ["id", "slug", "kind"]
 
@@ -65,16 +74,31 @@ class MemberSerializer(ModelValidationMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(required=False)
     organisation = ScopedOrganisationField(Resource.MEMBER)
     national_id = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=64,
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=64,
         help_text=_("Stored only masked and as a keyed fingerprint; never returned."),
     )
 
     class Meta:
         model = Member
         fields = [
-            "id", "organisation", "member_number", "given_name", "family_name", "gender",
-            "birth_year", "role", "join_date", "status", "national_id", "national_id_masked",
-            "primary_site", "created_at", "updated_at",
+            "id",
+            "organisation",
+            "member_number",
+            "given_name",
+            "family_name",
+            "gender",
+            "birth_year",
+            "role",
+            "join_date",
+            "status",
+            "national_id",
+            "national_id_masked",
+            "primary_site",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["national_id_masked", "created_at", "updated_at"]
         validators = []  # uniqueness is checked by the model's constraints, with clear messages
@@ -106,7 +130,9 @@ class SiteSerializer(ModelValidationMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(required=False)
     organisation = ScopedOrganisationField(Resource.SITE)
     commodities = HSCodeField(
-        many=True, slug_field="hs_code", queryset=Commodity.objects.all(),
+        many=True,
+        slug_field="hs_code",
+        queryset=Commodity.objects.all(),
         help_text=_("HS codes of the minerals, e.g. 7108.12 for unwrought gold."),
     )
     m2m_fields = ("commodities",)
@@ -114,10 +140,24 @@ class SiteSerializer(ModelValidationMixin, serializers.ModelSerializer):
     class Meta:
         model = Site
         fields = [
-            "id", "organisation", "site_code", "name", "kind", "geometry", "longitude",
-            "latitude", "area_ha", "commodities", "mining_method", "processing_method",
-            "uses_mercury", "uses_cyanide", "workforce", "women_in_workforce",
-            "created_at", "updated_at",
+            "id",
+            "organisation",
+            "site_code",
+            "name",
+            "kind",
+            "geometry",
+            "longitude",
+            "latitude",
+            "area_ha",
+            "commodities",
+            "mining_method",
+            "processing_method",
+            "uses_mercury",
+            "uses_cyanide",
+            "workforce",
+            "women_in_workforce",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["longitude", "latitude", "created_at", "updated_at"]
         validators = []
@@ -128,8 +168,10 @@ class SiteSerializer(ModelValidationMixin, serializers.ModelSerializer):
         attrs = super().validate(attrs)
         validated = self._validated_instance  # clean() normalised geometry and centroid
         attrs.update(
-            geometry=validated.geometry, longitude=validated.longitude,
-            latitude=validated.latitude, area_ha=validated.area_ha,
+            geometry=validated.geometry,
+            longitude=validated.longitude,
+            latitude=validated.latitude,
+            area_ha=validated.area_ha,
         )
         return attrs
 
@@ -142,8 +184,16 @@ class LicenceSerializer(ModelValidationMixin, serializers.ModelSerializer):
     class Meta:
         model = Licence
         fields = [
-            "id", "organisation", "site", "kind", "number", "issuer", "status", "valid_from",
-            "valid_until", "state",
+            "id",
+            "organisation",
+            "site",
+            "kind",
+            "number",
+            "issuer",
+            "status",
+            "valid_from",
+            "valid_until",
+            "state",
         ]
         validators = []
 

@@ -26,15 +26,23 @@ class MemberForm(OrganisationRecordForm):
         label=_("National id"),
         required=False,
         max_length=64,
-        help_text=_("Only a masked form is kept (e.g. ••••••5678). Leave empty to keep the "
-                    "current one."),
+        help_text=_(
+            "Only a masked form is kept (e.g. ••••••5678). Leave empty to keep the current one."
+        ),
     )
 
     class Meta:
         model = Member
         fields = [
-            "member_number", "given_name", "family_name", "gender", "birth_year", "role",
-            "join_date", "status", "primary_site",
+            "member_number",
+            "given_name",
+            "family_name",
+            "gender",
+            "birth_year",
+            "role",
+            "join_date",
+            "status",
+            "primary_site",
         ]
         widgets = {"join_date": forms.DateInput(attrs={"type": "date"})}
 
@@ -51,7 +59,6 @@ class MemberForm(OrganisationRecordForm):
         return cleaned
 
 
-
 class CommodityChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         return str(obj)
@@ -62,15 +69,25 @@ class CommodityChoiceField(forms.ModelMultipleChoiceField):
 
 class SiteForm(OrganisationRecordForm):
     commodities = CommodityChoiceField(
-        queryset=Commodity.objects.all(), label=_("Minerals (HS codes)"),
+        queryset=Commodity.objects.all(),
+        label=_("Minerals (HS codes)"),
         widget=forms.CheckboxSelectMultiple,
     )
 
     class Meta:
         model = Site
         fields = [
-            "site_code", "name", "kind", "geometry", "area_ha", "commodities", "mining_method",
-            "processing_method", "uses_mercury", "uses_cyanide", "workforce",
+            "site_code",
+            "name",
+            "kind",
+            "geometry",
+            "area_ha",
+            "commodities",
+            "mining_method",
+            "processing_method",
+            "uses_mercury",
+            "uses_cyanide",
+            "workforce",
             "women_in_workforce",
         ]
         widgets = {"geometry": forms.Textarea(attrs={"rows": 4, "spellcheck": "false"})}

@@ -67,6 +67,14 @@ def validate_not_future(value: date) -> None:
         raise ValidationError(_("The date %(value)s is in the future."), params={"value": value})
 
 
+def explain(problem) -> str:
+    """A domain problem in the current language, prefixed by where it is when that helps."""
+    text = gettext(problem.template)
+    text = text % problem.params if problem.params else text
+    where = problem.path.removeprefix("geometry")
+    return f"{where.lstrip('.')}: {text}" if where else text
+
+
 class TimeStamped(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -163,11 +171,15 @@ class Relation(TimeStamped):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     kind = models.CharField(_("kind"), max_length=24, choices=RELATION_KIND_CHOICES)
     source = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="outgoing_relations",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="outgoing_relations",
         verbose_name=_("source"),
     )
     target = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="incoming_relations",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="incoming_relations",
         verbose_name=_("target"),
     )
     started_on = models.DateField(_("since"), null=True, blank=True)
@@ -179,13 +191,16 @@ class Relation(TimeStamped):
     scope_organisation_field = ("source_id", "target_id")
 
     class Meta:
+        ordering = ["kind", "id"]
         verbose_name = _("relation")
         verbose_name_plural = _("relations")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "source", "target"], name="unique_relation_per_kind"
             ),
-            models.CheckConstraint(condition=~Q(source=models.F("target")), name="relation_not_self"),
+            models.CheckConstraint(
+                condition=~Q(source=models.F("target")), name="relation_not_self"
+            ),
             models.CheckConstraint(
                 condition=Q(ended_on__isnull=True)
                 | Q(started_on__isnull=True)
@@ -208,8 +223,10 @@ class Relation(TimeStamped):
         }.get(self.kind)
         if self.source_id and expected and self.source.kind != expected:
             raise ValidationError(
-                {"source": _("This kind of relation must start from a %(kind)s.")
-                 % {"kind": dict(ORGANISATION_KIND_CHOICES)[expected]}}
+                {
+                    "source": _("This kind of relation must start from a %(kind)s.")
+                    % {"kind": dict(ORGANISATION_KIND_CHOICES)[expected]}
+                }
             )
         if self.target_id and self.target.kind != OrganisationKind.ASMO:
             raise ValidationError({"target": _("The target must be an ASMO.")})
@@ -237,11 +254,17 @@ class Licence(TimeStamped):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="licences",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="licences",
         verbose_name=_("organisation"),
     )
     site = models.ForeignKey(
-        "Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="licences",
+        "Site",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="licences",
         verbose_name=_("site"),
     )
     kind = models.CharField(_("type"), max_length=24, choices=KIND_CHOICES)
@@ -265,7 +288,9 @@ class Licence(TimeStamped):
             models.UniqueConstraint(
                 fields=["organisation", "kind", "number"],
                 name="unique_licence_number",
-                violation_error_message=_("A licence of this type with this number already exists."),
+                violation_error_message=_(
+                    "A licence of this type with this number already exists."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True)
@@ -281,7 +306,11 @@ class Licence(TimeStamped):
     def clean(self) -> None:
         if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
             raise ValidationError({"valid_until": _("Must not be before “valid from”.")})
-        if self.site_id and self.organisation_id and self.site.organisation_id != self.organisation_id:
+        if (
+            self.site_id
+            and self.organisation_id
+            and self.site.organisation_id != self.organisation_id
+        ):
             raise ValidationError({"site": _("The site belongs to another organisation.")})
 
     @property
@@ -298,6 +327,7 @@ class MemberGender(models.TextChoices):
     OTHER = "other", _("Other")
     UNDISCLOSED = "undisclosed", _("Prefers not to say")
 
+
 class MemberRole(models.TextChoices):
     OWNER = "owner", _("Owner / concession holder")
     WORKER = "worker", _("Mine worker")
@@ -307,6 +337,7 @@ class MemberRole(models.TextChoices):
     TRADER = "trader", _("Trader")
     OTHER = "other", _("Other")
 
+
 class MemberStatus(models.TextChoices):
     APPLICANT = "applicant", _("Applicant")
     APPROVED = "approved", _("Approved")
@@ -314,7 +345,6 @@ class MemberStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Suspended")
     EXCLUDED = "excluded", _("Excluded")
     LEFT = "left", _("Left")
-
 
 
 class Member(TimeStamped):
@@ -326,7 +356,9 @@ class Member(TimeStamped):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="members",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="members",
         verbose_name=_("organisation"),
     )
     member_number = models.CharField(
@@ -343,10 +375,16 @@ class Member(TimeStamped):
     status = models.CharField(
         _("status"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.APPLICANT
     )
-    national_id_masked = models.CharField(_("national id"), max_length=64, blank=True, editable=False)
+    national_id_masked = models.CharField(
+        _("national id"), max_length=64, blank=True, editable=False
+    )
     national_id_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     primary_site = models.ForeignKey(
-        "Site", on_delete=models.SET_NULL, null=True, blank=True, related_name="members",
+        "Site",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="members",
         verbose_name=_("main site"),
     )
 
@@ -362,13 +400,17 @@ class Member(TimeStamped):
             models.UniqueConstraint(
                 fields=["organisation", "member_number"],
                 name="unique_member_number",
-                violation_error_message=_("This member number is already used in the organisation."),
+                violation_error_message=_(
+                    "This member number is already used in the organisation."
+                ),
             ),
             models.UniqueConstraint(
                 fields=["organisation", "national_id_fingerprint"],
                 condition=~Q(national_id_fingerprint=""),
                 name="unique_member_national_id",
-                violation_error_message=_("Another member of this organisation has this national id."),
+                violation_error_message=_(
+                    "Another member of this organisation has this national id."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),
@@ -455,7 +497,9 @@ class Site(TimeStamped):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="sites",
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="sites",
         verbose_name=_("organisation"),
     )
     site_code = models.CharField(
@@ -470,7 +514,11 @@ class Site(TimeStamped):
     longitude = models.FloatField(_("longitude"), editable=False)
     latitude = models.FloatField(_("latitude"), editable=False)
     area_ha = models.DecimalField(
-        _("area (ha)"), max_digits=12, decimal_places=4, null=True, blank=True,
+        _("area (ha)"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
         help_text=_("Computed from a polygon; enter it for a point."),
     )
     commodities = models.ManyToManyField(
@@ -480,7 +528,9 @@ class Site(TimeStamped):
         _("mining method"), max_length=16, choices=MiningMethod.choices, default=MiningMethod.OTHER
     )
     processing_method = models.CharField(
-        _("processing method"), max_length=16, choices=ProcessingMethod.choices,
+        _("processing method"),
+        max_length=16,
+        choices=ProcessingMethod.choices,
         default=ProcessingMethod.GRAVITY,
     )
     uses_mercury = models.BooleanField(_("uses mercury"), default=False)
@@ -507,8 +557,9 @@ class Site(TimeStamped):
                 & Q(longitude__gte=-180, longitude__lte=180),
                 name="site_coordinates_in_range",
             ),
-            models.CheckConstraint(condition=Q(area_ha__gte=0) | Q(area_ha__isnull=True),
-                                   name="site_area_not_negative"),
+            models.CheckConstraint(
+                condition=Q(area_ha__gte=0) | Q(area_ha__isnull=True), name="site_area_not_negative"
+            ),
             models.CheckConstraint(
                 condition=Q(women_in_workforce__lte=models.F("workforce")),
                 name="site_women_within_workforce",
@@ -528,17 +579,10 @@ class Site(TimeStamped):
         declared = float(self.area_ha) if self.area_ha is not None else None
         report = check_geometry(self.geometry, country=country, declared_area_ha=declared)
         if report.errors:
-            raise ValidationError(
-                {"geometry": [
-                    ValidationError(gettext(p.template), params=p.params or None, code="geometry")
-                    for p in report.errors
-                ]}
-            )
+            raise ValidationError({"geometry": [explain(p) for p in report.errors]})
         self.apply_geometry(report)
         if self.women_in_workforce > self.workforce:
-            raise ValidationError(
-                {"women_in_workforce": _("Cannot exceed the workforce.")}
-            )
+            raise ValidationError({"women_in_workforce": _("Cannot exceed the workforce.")})
 
     def apply_geometry(self, report) -> None:
         """Store the normalised geometry, its centroid and (for polygons) its area."""

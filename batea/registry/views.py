@@ -140,10 +140,12 @@ class OrganisationDetailView(LoginRequiredMixin, DetailView):
             sites_geojson=site_features(sites),
             licences=licences,
             licence_warnings=[
-                lic for lic in licences
+                lic
+                for lic in licences
                 if lic.current_state in (LicenceState.EXPIRING, LicenceState.EXPIRED)
             ],
-            formalisation=org.formalisation(today) if licences or _can_view(user, Licence, org)
+            formalisation=org.formalisation(today)
+            if licences or _can_view(user, Licence, org)
             else None,
             relations=relations,
             can_change_members=_can_change(user, Member, org),
@@ -181,9 +183,7 @@ class MemberListView(LoginRequiredMixin, TemplateView):
         if "org_slug" in self.kwargs:
             organisation = visible_organisation(request, self.kwargs["org_slug"])
             members = members.filter(organisation=organisation)
-        filters = {
-            key: request.GET.get(key, "") for key in ("q", "gender", "role", "status")
-        }
+        filters = {key: request.GET.get(key, "") for key in ("q", "gender", "role", "status")}
         members = filter_members(members, filters)
         page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
         query = request.GET.copy()
@@ -379,8 +379,7 @@ class PortfolioView(LoginRequiredMixin, TemplateView):
                     "mercury_sites": s["mercury"],
                     "formalisation": org.formalisation(today),
                     "licence_warnings": sum(
-                        st in (LicenceState.EXPIRING, LicenceState.EXPIRED)
-                        for st in licence_states
+                        st in (LicenceState.EXPIRING, LicenceState.EXPIRED) for st in licence_states
                     ),
                 }
             )
@@ -401,8 +400,17 @@ class MembersCsvExport(LoginRequiredMixin, View):
     """Members of an organisation as CSV; national ids only masked."""
 
     columns = [
-        "id", "member_number", "given_name", "family_name", "gender", "birth_year", "role",
-        "join_date", "status", "national_id_masked", "primary_site",
+        "id",
+        "member_number",
+        "given_name",
+        "family_name",
+        "gender",
+        "birth_year",
+        "role",
+        "join_date",
+        "status",
+        "national_id_masked",
+        "primary_site",
     ]
 
     def get(self, request, org_slug):
@@ -420,9 +428,16 @@ class MembersCsvExport(LoginRequiredMixin, View):
         for member in members.iterator(chunk_size=2000):
             writer.writerow(
                 [
-                    member.id, member.member_number, _csv_safe(member.given_name),
-                    _csv_safe(member.family_name), member.gender, member.birth_year or "",
-                    member.role, member.join_date, member.status, member.national_id_masked,
+                    member.id,
+                    member.member_number,
+                    _csv_safe(member.given_name),
+                    _csv_safe(member.family_name),
+                    member.gender,
+                    member.birth_year or "",
+                    member.role,
+                    member.join_date,
+                    member.status,
+                    member.national_id_masked,
                     member.primary_site.site_code if member.primary_site else "",
                 ]
             )
@@ -445,6 +460,7 @@ class SitesGeoJsonExport(LoginRequiredMixin, View):
         )
         response = JsonResponse(site_features(sites), json_dumps_params={"ensure_ascii": False})
         response["Content-Type"] = "application/geo+json"
-        response["Content-Disposition"] = f'attachment; filename="{organisation.slug}-sites.geojson"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="{organisation.slug}-sites.geojson"'
+        )
         return response
-

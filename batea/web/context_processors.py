@@ -14,8 +14,14 @@ def navigation(request) -> dict:
         return {"nav_items": [], "map_tiles_url": settings.BATEA_MAP_TILES_URL}
     roles = roles_of(user)
     items = [("home", _("Home")), ("organisation-list", _("Organisations"))]
-    if roles & {Role.ASMO_MANAGER, Role.ICS_INSPECTOR, Role.PEER_REVIEWER, Role.AUDITOR,
-                Role.CERTIFIER, Role.SUPPORT_OFFICER} or sees_everything(user):
+    if roles & {
+        Role.ASMO_MANAGER,
+        Role.ICS_INSPECTOR,
+        Role.PEER_REVIEWER,
+        Role.AUDITOR,
+        Role.CERTIFIER,
+        Role.SUPPORT_OFFICER,
+    } or sees_everything(user):
         items.append(("member-list", _("Members")))
     if Role.SUPPORT_OFFICER in roles or Role.PEER_REVIEWER in roles:
         items.append(("portfolio", _("Portfolio")))

@@ -38,7 +38,8 @@ class HomeView(LoginRequiredMixin, TemplateView):
             member_total=member_totals["total"],
             women_share=(
                 round(100 * member_totals["women"] / member_totals["total"])
-                if member_totals["total"] else None
+                if member_totals["total"]
+                else None
             ),
             site_count=Site.objects.visible_to(user).count(),
             mercury_sites=Site.objects.visible_to(user).filter(uses_mercury=True).count(),

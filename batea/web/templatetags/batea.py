@@ -1,5 +1,6 @@
 from django import template
-from django.utils.translation import gettext
+
+from batea.registry.models import explain as explain_problem
 
 register = template.Library()
 
@@ -7,5 +8,4 @@ register = template.Library()
 @register.filter
 def explain(problem) -> str:
     """A domain Problem as a sentence in the current language."""
-    text = gettext(problem.template)
-    return text % problem.params if problem.params else text
+    return explain_problem(problem)

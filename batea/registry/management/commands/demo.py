@@ -23,8 +23,9 @@ class Command(BaseCommand):
             summary = ", ".join(f"{n} {what}" for what, n in counts.items())
             self.stdout.write(f"{config.verbose_name}: {summary}")
         self.stdout.write("")
-        self.stdout.write("Demo logins (password for all: %s). All data is fictional." %
-                          demo.DEMO_PASSWORD)
+        self.stdout.write(
+            f"Demo logins (password for all: {demo.DEMO_PASSWORD}). All data is fictional."
+        )
         width = max(len(user) for user, _, _ in demo.logins())
         for username, role, organisation in demo.logins():
             self.stdout.write(f"  {username.ljust(width)}  {role:<16}  {organisation}")

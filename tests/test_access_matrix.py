@@ -1,0 +1,182 @@
+"""Every registered URL is checked for cross-organisation access.
+
+The URL patterns are read from the URL configuration, so an endpoint added later is covered
+automatically; one whose parameters this test does not know fails until it is added here.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+# URLs anyone may open: sign-in, language switch, the API description (no tenant data).
+PUBLIC = {"login", "logout", "set_language", "api-schema", "api-docs", "api-redoc"}
+# For parametrised API routes: which fixture object a `pk` refers to, by route basename.
+API_BASENAMES = {
+    "organisation": "org",
+    "member": "member",
+    "site": "site",
+    "licence": "licence",
+    "relation": "relation",
+}
+# Web routes: which fixture object each URL parameter refers to.
+PARAMETERS = {"org_slug": "org", "member_id": "member", "site_id": "site", "licence_id": "licence"}
+# Strings that only organisation B's data contains.
+B_MARKERS = ["Zzsecretova", "Betasecret", "LIC-BETASECRET", "beta-assoc", "Beta Miners"]
+
+
+def all_routes():
+    """(name, parameter names) of every named route outside the Django admin."""
+    routes = []
+
+    def walk(patterns, namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "admin":
+                    continue
+                ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, ns)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                routes.append((namespace + pattern.name, tuple(pattern.pattern.regex.groupindex)))
+
+    walk(get_resolver().url_patterns)
+    return routes
+
+
+ROUTES = all_routes()
+PRIVATE = [(name, params) for name, params in ROUTES if name not in PUBLIC]
+
+
+def objects_of(world, side: str) -> dict:
+    suffix = "a" if side == "a" else "b"
+    relation = world.org_a.incoming_relations.first() if side == "a" else None
+    return {
+        "org": getattr(world, f"org_{suffix}"),
+        "member": getattr(world, f"member_{suffix}"),
+        "site": getattr(world, f"site_{suffix}"),
+        "licence": getattr(world, f"licence_{suffix}"),
+        "relation": relation,
+    }
+
+
+def url_for(name: str, params: tuple, objects: dict) -> str | None:
+    kwargs = {}
+    for param in params:
+        if param in PARAMETERS:
+            obj = objects[PARAMETERS[param]]
+            kwargs[param] = obj.slug if param == "org_slug" else obj.pk
+        elif param == "pk" and name.startswith("api:"):
+            basename = name.split(":", 1)[1].rsplit("-", 1)[0]
+            assert basename in API_BASENAMES, f"add API basename {basename} to the matrix"
+            obj = objects[API_BASENAMES[basename]]
+            if obj is None:
+                return None
+            kwargs[param] = obj.pk
+        else:
+            pytest.fail(f"URL {name} has parameter {param!r} unknown to the access matrix")
+    return reverse(name, kwargs=kwargs)
+
+
+def test_the_matrix_covers_pages_api_and_exports():
+    names = {name for name, _ in ROUTES}
+    assert {
+        "organisation-detail",
+        "organisation-members-csv",
+        "api:member-detail",
+        "api:site-list",
+        "portfolio",
+    } <= names
+
+
+@pytest.mark.parametrize(("name", "params"), PRIVATE, ids=[n for n, _ in PRIVATE])
+def test_anonymous_visitors_are_sent_to_sign_in(world, client, name, params):
+    url = url_for(name, params, objects_of(world, "a"))
+    if url is None:
+        return
+    response = client.get(url)
+    assert response.status_code in (302, 401, 403), url
+    if response.status_code == 302:
+        assert reverse("login") in response["Location"]
+
+
+@pytest.mark.parametrize(("name", "params"), PRIVATE, ids=[n for n, _ in PRIVATE])
+def test_a_manager_reaches_their_own_records(world, client_for, name, params):
+    url = url_for(name, params, objects_of(world, "a"))
+    if url is None:
+        return
+    response = client_for(world.manager_a).get(url)
+    assert response.status_code == 200, url
+
+
+@pytest.mark.parametrize(("name", "params"), PRIVATE, ids=[n for n, _ in PRIVATE])
+def test_nothing_of_another_organisation_is_reachable(world, client_for, name, params):
+    client = client_for(world.manager_a)
+    url = url_for(name, params, objects_of(world, "b"))
+    if url is None:
+        return
+    response = client.get(url)
+    if params:
+        assert response.status_code in (403, 404), url
+    else:
+        assert response.status_code == 200, url
+        body = response.content.decode()
+        for marker in B_MARKERS:
+            assert marker not in body, f"{url} shows {marker}"
+        assert str(world.org_b.pk) not in body
+        assert str(world.member_b.pk) not in body
+
+
+@pytest.mark.parametrize(
+    ("name", "params"), [(n, p) for n, p in PRIVATE if p], ids=[n for n, p in PRIVATE if p]
+)
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_nothing_of_another_organisation_can_be_changed(world, client_for, name, params, method):
+    from batea.registry.models import Licence, Member, Organisation, Site
+
+    def snapshot():
+        return (
+            list(Member.objects.filter(organisation=world.org_b).values()),
+            list(Site.objects.filter(organisation=world.org_b).values()),
+            list(Licence.objects.filter(organisation=world.org_b).values()),
+            list(Organisation.objects.filter(pk=world.org_b.pk).values()),
+        )
+
+    client = client_for(world.manager_a)
+    url = url_for(name, params, objects_of(world, "b"))
+    if url is None:
+        return
+    before = snapshot()
+    payload = {
+        "name": "hijacked",
+        "given_name": "hijacked",
+        "member_number": "X-1",
+        "gender": "male",
+        "role": "worker",
+        "join_date": "2020-01-01",
+    }
+    response = getattr(client, method)(url, payload, content_type="application/json")
+    assert response.status_code in (400, 403, 404, 405), f"{method} {url}"
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "user_attr", ["support_user", "buyer_user", "auditor_user", "inspector_a", "outsider"]
+)
+def test_other_roles_see_nothing_of_an_unrelated_organisation(world, client_for, user_attr):
+    client = client_for(getattr(world, user_attr))
+    for name, params in PRIVATE:
+        url = url_for(name, params, objects_of(world, "b"))
+        if url is None:
+            continue
+        response = client.get(url)
+        if params:
+            assert response.status_code in (403, 404), f"{user_attr} {url}"
+        else:
+            body = response.content.decode()
+            assert not any(marker in body for marker in B_MARKERS), f"{user_attr} {url}"
+
+
+def test_the_django_admin_is_for_platform_staff_only(world, client_for):
+    response = client_for(world.manager_a).get("/admin/registry/member/")
+    assert response.status_code == 302
+    assert client_for(world.superuser).get("/admin/registry/member/").status_code == 200
