@@ -117,7 +117,9 @@ def test_any_axis_aligned_square_is_valid_with_positive_area_and_centroid_inside
 @given(st.lists(st.tuples(st.floats(-180, 180), st.floats(-90, 90)), min_size=3, max_size=12))
 def test_ring_area_does_not_depend_on_orientation(points):
     ring = [*points, points[0]]
-    assert math.isclose(ring_area_m2(ring), ring_area_m2(ring[::-1]), rel_tol=1e-9, abs_tol=1e-3)
+    assert math.isclose(
+        ring_area_m2(ring), ring_area_m2(ring[::-1]), rel_tol=1e-9, abs_tol=1.0
+    )  # 1 m²: float cancellation at Earth scale
 
 
 @given(st.floats(-90, 90), st.floats(-90, 90))
