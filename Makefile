@@ -32,7 +32,7 @@ bench: $(BIN)/batea  ## benchmarks in bench/, figures printed and saved
 	$(BIN)/python -m bench
 
 messages: $(BIN)/batea  ## refresh the gettext catalogues and compile them
-	$(DEV_ENV) $(BIN)/batea makemessages --all --no-obsolete --ignore=.venv --ignore=tests --ignore=bench
+	cd batea && $(DEV_ENV) ../$(BIN)/batea makemessages -l es -l fr --no-obsolete
 	$(BIN)/python -m batea.i18n_compile
 
 clean:

@@ -42,8 +42,13 @@
       detail.textContent = p.minerals + (p.uses_mercury ? " · " + mercuryLabel : "");
       box.appendChild(detail);
       item.bindPopup(box);
+      if (!tiles && collection.features.length <= 12) {
+        // Without a background map, labels give the dots their meaning.
+        item.bindTooltip(p.name, { permanent: true, direction: "right", className: "site-label" });
+      }
     },
   }).addTo(map);
+  L.control.scale({ imperial: false }).addTo(map);
   var bounds = layer.getBounds();
   if (bounds.isValid()) {
     map.fitBounds(bounds, { padding: [24, 24], maxZoom: 14 });
