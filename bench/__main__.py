@@ -94,7 +94,8 @@ def markdown(reports: list[Report], meta: dict[str, Any]) -> str:
             "",
             f"## {report.name}: {report.description}",
             "",
-            f"Database `{context.get('database', '?')}`, Django {context.get('django', '?')}; "
+            f"Database `{context.get('database', '?')}` "
+            f"({context.get('database_version', '?')}), Django {context.get('django', '?')}; "
             f"median of {context.get('repeat', '?')} runs after {context.get('warmup', '?')} "
             "warm-up calls. Baseline: "
             f"`{context.get('baseline', '?')}`.",

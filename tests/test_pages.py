@@ -143,3 +143,25 @@ def test_pages_are_served_in_spanish_and_french(world, client_for):
     assert "Miembros" in client.get("/").content.decode()
     client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
     assert "Membres" in client.get("/").content.decode()
+
+
+def test_queries_per_member_page_do_not_grow_with_the_member_count(world, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.manager_a)
+    urls = [f"/orgs/{world.org_a.slug}/members/", "/members/",
+            f"/api/members/?organisation={world.org_a.pk}", f"/orgs/{world.org_a.slug}/"]
+
+    def counts():
+        result = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            result.append(len(queries))
+        return result
+
+    few = counts()
+    for i in range(80):
+        make_member(world.org_a, f"A-{i + 900}", "Q", f"Count{i:02d}", primary_site=world.site_a)
+    assert counts() == few

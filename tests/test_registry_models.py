@@ -75,7 +75,7 @@ def test_unknown_country_codes_are_refused(db):
         org.full_clean()
     assert "country" in error.value.message_dict
     with pytest.raises(IntegrityError), transaction.atomic():
-        Organisation.objects.create(slug="y", name="Y", kind="asmo", country="col")
+        Organisation.objects.create(slug="y", name="Y", kind="asmo", country="co")
 
 
 def test_site_geometry_is_validated_against_the_organisation_country(world):
