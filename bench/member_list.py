@@ -36,7 +36,8 @@ BATCH_SIZE = 5_000
 PAGE_SIZE = 50  # batea.registry.views.MEMBERS_PER_PAGE and the API's PAGE_SIZE
 DEEP_PAGE = 100
 SEED = "batea-bench-members"
-MEMBER_LINK = re.compile(rb"/members/([0-9a-f-]{36})/edit/")
+# A row links to its member (`/members/<id>/` or `/members/<id>/edit/`).
+MEMBER_LINK = re.compile(rb'href="[^"]*/members/([0-9a-f]{8}-[0-9a-f-]{27})/')
 
 GIVEN_FEMALE = [
     "María",
@@ -294,12 +295,12 @@ def baseline_rows(organisation: Organisation, offset: int) -> list[Member]:
 
 
 def shown_member_ids(target: Target, content: bytes) -> list[str]:
-    """Ids of the members a response lists, in order."""
+    """Ids of the members a response lists, in order (a row may link to its member twice)."""
     if target.api:
         import json
 
         return [row["id"] for row in json.loads(content)["results"]]
-    return [match.decode() for match in MEMBER_LINK.findall(content)]
+    return list(dict.fromkeys(match.decode() for match in MEMBER_LINK.findall(content)))
 
 
 def measure_target(

@@ -23,8 +23,17 @@ def run(*args) -> str:
 def test_the_demo_loads_a_realistic_fictional_world_and_prints_logins():
     output = run("demo")
     assert "All data is fictional" in output
-    for username in ("manager", "inspector", "peer", "auditor", "certifier", "standards",
-                     "support", "buyer", "admin"):
+    for username in (
+        "manager",
+        "inspector",
+        "peer",
+        "auditor",
+        "certifier",
+        "standards",
+        "support",
+        "buyer",
+        "admin",
+    ):
         assert f"  {username} " in output
     asmos = Organisation.objects.filter(kind="asmo")
     assert asmos.count() >= 3
@@ -33,7 +42,11 @@ def test_the_demo_loads_a_realistic_fictional_world_and_prints_logins():
     women = Member.objects.filter(gender="female").count() / Member.objects.count()
     assert 0.2 < women < 0.5
     assert set(Organisation.objects.values_list("kind", flat=True)) == {
-        "asmo", "support", "buyer", "certification_body", "standard_owner"
+        "asmo",
+        "support",
+        "buyer",
+        "certification_body",
+        "standard_owner",
     }
 
 
@@ -65,7 +78,9 @@ def test_orgs_list_prints_a_table_and_json(world):
 def test_the_console_script_is_the_django_command_line():
     result = subprocess.run(
         [sys.executable, "-m", "batea.cli", "help", "orgs"],
-        capture_output=True, text=True, env={"DEBUG": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        env={"DEBUG": "1", "PATH": "/usr/bin:/bin"},
         check=False,
     )
     assert result.returncode == 0, result.stderr

@@ -21,9 +21,7 @@ def test_the_home_dashboard_shows_the_roles_and_their_next_actions(world, client
     assert "Your portfolio of organisations" in support
 
 
-def test_an_organisation_page_shows_members_sites_on_a_map_and_licence_warnings(
-    world, client_for
-):
+def test_an_organisation_page_shows_members_sites_on_a_map_and_licence_warnings(world, client_for):
     response = client_for(world.manager_a).get(f"/orgs/{world.org_a.slug}/")
     body = response.content.decode()
     assert response.status_code == 200
@@ -44,8 +42,9 @@ def test_buyers_see_a_supplier_without_its_members(world, client_for):
 
 def test_the_member_list_searches_filters_and_pages(world, client_for):
     for i in range(60):
-        make_member(world.org_a, f"A-{i + 500}", "Pedro", f"Paginado{i:02d}", gender="male",
-                    role="worker")
+        make_member(
+            world.org_a, f"A-{i + 500}", "Pedro", f"Paginado{i:02d}", gender="male", role="worker"
+        )
     client = client_for(world.manager_a)
     first = client.get(f"/orgs/{world.org_a.slug}/members/")
     assert first.context["page_obj"].paginator.count == 61
@@ -63,9 +62,16 @@ def test_the_member_list_searches_filters_and_pages(world, client_for):
 def test_a_manager_adds_a_member_through_the_form(world, client_for):
     response = client_for(world.manager_a).post(
         f"/orgs/{world.org_a.slug}/members/new/",
-        {"member_number": "A-300", "given_name": "Rosa", "family_name": "Mena",
-         "gender": "female", "role": "panner", "join_date": "2024-05-01", "status": "applicant",
-         "national_id": "55-44-33-22-11"},
+        {
+            "member_number": "A-300",
+            "given_name": "Rosa",
+            "family_name": "Mena",
+            "gender": "female",
+            "role": "panner",
+            "join_date": "2024-05-01",
+            "status": "applicant",
+            "national_id": "55-44-33-22-11",
+        },
     )
     assert response.status_code == 302
     member = Member.objects.get(member_number="A-300")
@@ -84,8 +90,15 @@ def test_a_manager_adds_a_member_through_the_form(world, client_for):
 def test_bad_member_input_is_explained_and_nothing_is_written(
     world, client_for, field, value, message
 ):
-    data = {"member_number": "A-301", "given_name": "X", "gender": "male", "role": "worker",
-            "join_date": "2024-05-01", "status": "applicant", field: value}
+    data = {
+        "member_number": "A-301",
+        "given_name": "X",
+        "gender": "male",
+        "role": "worker",
+        "join_date": "2024-05-01",
+        "status": "applicant",
+        field: value,
+    }
     before = Member.objects.count()
     response = client_for(world.manager_a).post(f"/orgs/{world.org_a.slug}/members/new/", data)
     assert response.status_code == 400
@@ -94,10 +107,17 @@ def test_bad_member_input_is_explained_and_nothing_is_written(
 
 
 def test_a_site_form_explains_swapped_coordinates(world, client_for):
-    data = {"site_code": "A-7", "name": "Nuevo", "kind": "mine",
-            "geometry": json.dumps({"type": "Point", "coordinates": [5.17, -76.65]}),
-            "commodities": ["7108.12"], "mining_method": "alluvial",
-            "processing_method": "gravity", "workforce": 3, "women_in_workforce": 1}
+    data = {
+        "site_code": "A-7",
+        "name": "Nuevo",
+        "kind": "mine",
+        "geometry": json.dumps({"type": "Point", "coordinates": [5.17, -76.65]}),
+        "commodities": ["7108.12"],
+        "mining_method": "alluvial",
+        "processing_method": "gravity",
+        "workforce": 3,
+        "women_in_workforce": 1,
+    }
     response = client_for(world.manager_a).post(f"/orgs/{world.org_a.slug}/sites/new/", data)
     assert response.status_code == 400
     assert "swapped" in response.content.decode()
@@ -150,8 +170,12 @@ def test_queries_per_member_page_do_not_grow_with_the_member_count(world, client
     from django.test.utils import CaptureQueriesContext
 
     client = client_for(world.manager_a)
-    urls = [f"/orgs/{world.org_a.slug}/members/", "/members/",
-            f"/api/members/?organisation={world.org_a.pk}", f"/orgs/{world.org_a.slug}/"]
+    urls = [
+        f"/orgs/{world.org_a.slug}/members/",
+        "/members/",
+        f"/api/members/?organisation={world.org_a.pk}",
+        f"/orgs/{world.org_a.slug}/",
+    ]
 
     def counts():
         result = []

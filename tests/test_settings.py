@@ -7,10 +7,18 @@ import sys
 
 def settings_value(expression: str, **env) -> subprocess.CompletedProcess:
     code = f"import batea.settings as s; print({expression})"
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}}
-    return subprocess.run([sys.executable, "-c", code], env={**clean, **env},
-                          capture_output=True, text=True, check=False)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -20,14 +28,18 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_defaults_are_safe():
-    result = settings_value("s.DEBUG, s.ALLOWED_HOSTS, s.SESSION_COOKIE_SECURE",
-                            SECRET_KEY="x" * 50)
+    result = settings_value(
+        "s.DEBUG, s.ALLOWED_HOSTS, s.SESSION_COOKIE_SECURE", SECRET_KEY="x" * 50
+    )
     assert result.stdout.strip() == "False [] True"
 
 
 def test_database_url_selects_postgresql():
-    result = settings_value("s.DATABASES['default']['ENGINE']", SECRET_KEY="x",
-                            DATABASE_URL="postgres://u@127.0.0.1:5432/db")
+    result = settings_value(
+        "s.DATABASES['default']['ENGINE']",
+        SECRET_KEY="x",
+        DATABASE_URL="postgres://u@127.0.0.1:5432/db",
+    )
     assert result.stdout.strip() == "django.db.backends.postgresql"
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
         "orgs/<slug:org_slug>/licences/new/", views.LicenceFormView.as_view(), name="licence-create"
     ),
     path("members/", views.MemberListView.as_view(), name="member-list"),
+    path("members/<uuid:member_id>/", views.MemberDetailView.as_view(), name="member-detail"),
     path("members/<uuid:member_id>/edit/", views.MemberFormView.as_view(), name="member-edit"),
     path("sites/<uuid:site_id>/", views.SiteDetailView.as_view(), name="site-detail"),
     path("sites/<uuid:site_id>/edit/", views.SiteFormView.as_view(), name="site-edit"),

@@ -1,7 +1,6 @@
 """Registry pages and exports. Every lookup goes through `visible_to` / `changeable_by`."""
 
 import csv
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -275,8 +274,7 @@ class MemberFormView(OrganisationRecordFormView):
     object_kwarg = "member_id"
 
     def success_url(self, saved) -> str:
-        url = reverse("organisation-members", args=[self.organisation.slug])
-        return f"{url}?{urlencode({'q': saved.member_number})}"
+        return reverse("member-detail", args=[saved.id])
 
 
 class SiteFormView(OrganisationRecordFormView):
@@ -292,6 +290,22 @@ class LicenceFormView(OrganisationRecordFormView):
     model = Licence
     form_class = LicenceForm
     object_kwarg = "licence_id"
+
+
+class MemberDetailView(LoginRequiredMixin, DetailView):
+    template_name = "registry/member_detail.html"
+    context_object_name = "member"
+    pk_url_kwarg = "member_id"
+
+    def get_queryset(self):
+        return Member.objects.visible_to(self.request.user).select_related(
+            "organisation", "primary_site"
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_change"] = can(self.request.user, self.object, CHANGE)
+        return context
 
 
 class SiteDetailView(LoginRequiredMixin, DetailView):
