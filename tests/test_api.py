@@ -198,3 +198,11 @@ def test_the_openapi_description_and_docs_are_served_locally(client):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_the_openapi_description_is_valid_and_complete(tmp_path):
+    from django.core.management import call_command
+
+    # --fail-on-warn: every endpoint and field has a well-defined schema.
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", tmp_path / "api.yml")
+    assert "/api/sites/{id}/" in (tmp_path / "api.yml").read_text()
