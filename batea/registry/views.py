@@ -175,13 +175,14 @@ class MemberListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         request = self.request
-        members = Member.objects.visible_to(request.user).select_related(
-            "organisation", "primary_site"
-        )
+        members = Member.objects.visible_to(request.user)
         organisation = None
         if "org_slug" in self.kwargs:
             organisation = visible_organisation(request, self.kwargs["org_slug"])
             members = members.filter(organisation=organisation)
+        else:
+            # Only the cross-organisation list shows the organisation; joins cost on deep pages.
+            members = members.select_related("organisation")
         filters = {key: request.GET.get(key, "") for key in ("q", "gender", "role", "status")}
         members = filter_members(members, filters)
         page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
