@@ -85,3 +85,9 @@ def test_the_console_script_is_the_django_command_line():
     )
     assert result.returncode == 0, result.stderr
     assert "Operate on organisations" in result.stdout
+
+
+def test_demo_members_joined_as_adults():
+    run("demo")
+    for member in Member.objects.exclude(birth_year=None):
+        assert member.join_date.year - member.birth_year >= 17, member.member_number

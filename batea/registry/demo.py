@@ -598,6 +598,10 @@ def _draw_member(rng, org, profile: MemberProfile, number: int, sites, today: da
     female = rng.random() < women[index]
     given = rng.choice(profile.given_female if female else profile.given_male)
     statuses, status_weights = zip(*STATUS_WEIGHTS, strict=True)
+    birth_year = rng.randint(today.year - 64, today.year - 18)
+    # Joined at 18 or later, at most 12 years ago.
+    years_as_adult = today.year - (birth_year + 18)
+    max_days = max(30, min(12 * 365, years_as_adult * 365))
     member = Member(
         id=demo_id("member", org.slug, str(number)),
         organisation=org,
@@ -605,9 +609,9 @@ def _draw_member(rng, org, profile: MemberProfile, number: int, sites, today: da
         given_name=given,
         family_name=" ".join(rng.sample(profile.family, 2 if org.country != "UG" else 1)),
         gender="female" if female else "male",
-        birth_year=rng.randint(today.year - 64, today.year - 18),
+        birth_year=birth_year,
         role=roles[index],
-        join_date=today - timedelta(days=rng.randint(30, 12 * 365)),
+        join_date=today - timedelta(days=rng.randint(30, max_days)),
         status=rng.choices(statuses, weights=status_weights)[0],
         primary_site=rng.choice(sites),
     )
