@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from batea.access.models import RoleAssignment
+from batea.access.models import ROLE_LABELS, RoleAssignment
 from batea.domain.access import OrganisationKind, RelationKind, Role
 from batea.domain.geometry import check_geometry
 from batea.registry.models import Commodity, Licence, Member, Organisation, Relation, Site
@@ -649,6 +649,6 @@ def _load_users(organisations) -> None:
 def logins() -> list[tuple[str, str, str]]:
     """(username, role, organisation) of every demo login, for printing."""
     names = {spec["slug"]: spec["name"] for spec in ORGANISATIONS}
-    rows = [(u, str(role), names[slug]) for u, _f, _l, role, slug in USERS]
-    rows.append(("admin", "platform staff (Django admin)", "—"))
+    rows = [(u, str(ROLE_LABELS[role]), names[slug]) for u, _f, _l, role, slug in USERS]
+    rows.append(("admin", "Platform staff", "Django admin at /admin/"))
     return rows

@@ -26,6 +26,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo logins (password for all: {demo.DEMO_PASSWORD}). All data is fictional."
         )
-        width = max(len(user) for user, _, _ in demo.logins())
-        for username, role, organisation in demo.logins():
-            self.stdout.write(f"  {username.ljust(width)}  {role:<16}  {organisation}")
+        logins = demo.logins()
+        user_width = max(len(user) for user, _, _ in logins)
+        role_width = max(len(role) for _, role, _ in logins)
+        for username, role, organisation in logins:
+            self.stdout.write(
+                f"  {username.ljust(user_width)}  {role.ljust(role_width)}  {organisation}"
+            )
