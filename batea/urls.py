@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from batea.registry import api
+from batea.standards import api as standards_api
 from batea.web.views import HomeView
 
 router = DefaultRouter()
@@ -14,6 +15,11 @@ router.register("members", api.MemberViewSet, basename="member")
 router.register("sites", api.SiteViewSet, basename="site")
 router.register("licences", api.LicenceViewSet, basename="licence")
 router.register("relations", api.RelationViewSet, basename="relation")
+router.register(
+    "standard-versions", standards_api.StandardVersionViewSet, basename="standard-version"
+)
+router.register("requirements", standards_api.RequirementViewSet, basename="requirement")
+router.register("crosswalks", standards_api.CrosswalkViewSet, basename="crosswalk")
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -25,6 +31,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("batea.registry.urls")),
+    path("", include("batea.standards.urls")),
     path("api/", include((router.urls, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -6,6 +6,7 @@ a buyer and a certification body. Users of B must never see A's data and vice ve
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,6 +14,38 @@ from django.contrib.auth import get_user_model
 from batea.access.models import RoleAssignment
 from batea.domain.access import OrganisationKind, RelationKind, Role
 from batea.registry.models import Commodity, Licence, Member, Organisation, Relation, Site
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_STANDARD = ROOT / "docs" / "examples" / "example-standard.yaml"
+EXAMPLE_CROSSWALK = ROOT / "tests" / "fixtures" / "example-crosswalk.yaml"
+
+
+def example_version_1_1() -> bytes:
+    """Version 1.1 of the example: one requirement renamed, EX-ENV-01 replaced by EX-ENV-03."""
+    text = EXAMPLE_STANDARD.read_text()
+    text = text.replace('version: "1.0"', 'version: "1.1"')
+    text = text.replace("EX-ENV-01", "EX-ENV-03")
+    text = text.replace(
+        "The organisation holds a mining title or is formalising",
+        "The organisation holds a valid mining title",
+    )
+    return text.encode()
+
+
+def import_example_standards():
+    """Versions 1.0 and 1.1 of the example standard and a crosswalk between them."""
+    from batea.standards import services
+
+    report = services.import_files(
+        [
+            (str(EXAMPLE_STANDARD), EXAMPLE_STANDARD.read_bytes()),
+            ("example-1.1.yaml", example_version_1_1()),
+            (str(EXAMPLE_CROSSWALK), EXAMPLE_CROSSWALK.read_bytes()),
+        ]
+    )
+    assert report.ok, report.problems
+    return report
+
 
 POINT_IN_COLOMBIA = {"type": "Point", "coordinates": [-76.65, 5.17]}
 POINT_IN_PERU = {"type": "Point", "coordinates": [-69.53, -14.68]}
@@ -67,6 +100,7 @@ class World:
     support: Organisation
     buyer: Organisation
     cb: Organisation
+    standard_owner: Organisation
     member_a: Member
     member_b: Member
     site_a: Site
@@ -79,6 +113,7 @@ class World:
     support_user: object
     buyer_user: object
     auditor_user: object
+    standards_user: object
     outsider: object
     superuser: object
 
@@ -92,6 +127,10 @@ def world(db) -> World:
     cb = make_org(
         "cert-body", OrganisationKind.CERTIFICATION_BODY, country="PE", name="Cert Body SAC"
     )
+    standard_owner = make_org(
+        "demo-standards", OrganisationKind.STANDARD_OWNER, name="Demo Standards Alliance"
+    )
+    import_example_standards()
     for kind, source in (
         (RelationKind.SUPPORT, support),
         (RelationKind.SUPPLY, buyer),
@@ -122,6 +161,7 @@ def world(db) -> World:
     )
     return World(
         org_a=org_a,
+        standard_owner=standard_owner,
         org_b=org_b,
         support=support,
         buyer=buyer,
@@ -138,6 +178,7 @@ def world(db) -> World:
         support_user=make_user("support_user", Role.SUPPORT_OFFICER, support),
         buyer_user=make_user("buyer_user", Role.BUYER, buyer),
         auditor_user=make_user("auditor_user", Role.AUDITOR, cb),
+        standards_user=make_user("standards_user", Role.STANDARD_OWNER, standard_owner),
         outsider=make_user("outsider"),
         superuser=get_user_model().objects.create_superuser("root", password="pw"),
     )

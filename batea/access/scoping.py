@@ -5,7 +5,6 @@ path to its organisation (`scope_organisation_field`). Pages, API endpoints and 
 `Model.objects.visible_to(user)` or `.changeable_by(user)`; nothing filters by hand.
 """
 
-from collections.abc import Iterable
 from datetime import date
 
 from django.apps import apps
@@ -16,6 +15,7 @@ from batea.domain.access import (
     CHANGE,
     VIEW,
     Role,
+    is_public_read,
     own_grant,
     relation_kinds_granting,
 )
@@ -72,9 +72,9 @@ class ScopedQuerySet(models.QuerySet):
     """QuerySet of a tenant model: `visible_to` and `changeable_by` apply the scoping rules."""
 
     def scoped(self, user, action: str):
-        if sees_everything(user):
-            return self
         model = self.model
+        if sees_everything(user) or is_public_read(model.scope_resource, action):
+            return self
         fields = model.scope_organisation_field
         conditions = [
             organisation_condition(user, model.scope_resource, action, field)
@@ -113,7 +113,3 @@ def can(user, obj, action: str = VIEW) -> bool:
 
 def roles_of(user) -> set[str]:
     return {role for _, role in user_roles(user)}
-
-
-def holds_any(user, roles: Iterable[str]) -> bool:
-    return bool(roles_of(user) & set(roles))

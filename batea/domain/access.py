@@ -40,6 +40,7 @@ class Resource(StrEnum):
     MEMBER = "member"
     SITE = "site"
     RELATION = "relation"
+    STANDARD = "standard"
 
 
 VIEW = "view"
@@ -58,6 +59,9 @@ ROLE_ORGANISATION_KINDS: dict[Role, frozenset[OrganisationKind]] = {
 }
 
 _ALL = frozenset(Resource)
+# Standards are public reference data: everyone reads them (see PUBLIC_READ); only the
+# owning organisation's standard owners change them.
+PUBLIC_READ = frozenset({Resource.STANDARD})
 _READ_ALL = {resource: frozenset({VIEW}) for resource in _ALL}
 _MANAGE_PROFILE = {
     **_READ_ALL,
@@ -75,15 +79,17 @@ OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
     Role.PEER_REVIEWER: _READ_ALL,
     Role.AUDITOR: _READ_ALL,
     Role.CERTIFIER: _MANAGE_PROFILE,
-    Role.STANDARD_OWNER: _MANAGE_PROFILE,
-    Role.SUPPORT_OFFICER: {**_MANAGE_PROFILE, Resource.RELATION: frozenset({VIEW, CHANGE})},
+    Role.STANDARD_OWNER: {**_MANAGE_PROFILE, Resource.STANDARD: frozenset({VIEW, CHANGE})},
+    Role.SUPPORT_OFFICER: _MANAGE_PROFILE,
     Role.BUYER: _MANAGE_PROFILE,
 }
 
 # Through a relation: which roles of the source organisation get what on the target's data.
 # Buyers see an ASMO's profile, licences and sites but not its members' personal data.
 # Nobody sees the target's other relations (a buyer must not learn of other buyers).
-_READ_REGISTRY = {r: actions for r, actions in _READ_ALL.items() if r != Resource.RELATION}
+_READ_REGISTRY = {
+    r: actions for r, actions in _READ_ALL.items() if r not in (Resource.RELATION, *PUBLIC_READ)
+}
 RELATION_GRANTS: dict[RelationKind, tuple[frozenset[Role], dict[Resource, frozenset[str]]]] = {
     RelationKind.SUPPORT: (
         frozenset({Role.SUPPORT_OFFICER, Role.PEER_REVIEWER}),
@@ -104,6 +110,11 @@ RELATION_GRANTS: dict[RelationKind, tuple[frozenset[Role], dict[Resource, frozen
 def role_fits_organisation(role: str, kind: str) -> bool:
     """Whether a role can be held in an organisation of this kind."""
     return kind in ROLE_ORGANISATION_KINDS.get(Role(role), frozenset())
+
+
+def is_public_read(resource: str, action: str) -> bool:
+    """Whether every signed-in user may perform `action` on `resource`."""
+    return action == VIEW and resource in PUBLIC_READ
 
 
 def own_grant(role: str, resource: str, action: str) -> bool:

@@ -27,6 +27,18 @@ COMMODITIES: tuple[Commodity, ...] = (
     Commodity("7102.10", "diamond", gettext_noop("Diamonds, unsorted")),
     Commodity("7103.10", "gemstones", gettext_noop("Precious and semi-precious stones, unworked")),
 )
+MINERAL_NAMES = {
+    "gold": gettext_noop("gold"),
+    "silver": gettext_noop("silver"),
+    "platinum": gettext_noop("platinum"),
+    "tin": gettext_noop("tin"),
+    "tungsten": gettext_noop("tungsten"),
+    "tantalum": gettext_noop("tantalum"),
+    "cobalt": gettext_noop("cobalt"),
+    "copper": gettext_noop("copper"),
+    "diamond": gettext_noop("diamond"),
+    "gemstones": gettext_noop("gemstones"),
+}
 BY_HS_CODE = {commodity.hs_code: commodity for commodity in COMMODITIES}
 
 
@@ -34,7 +46,3 @@ def normalise_hs_code(value: str) -> str:
     """Accept "710812", "7108.12" or "7108 12" and return the dotted form "7108.12"."""
     digits = "".join(ch for ch in str(value) if ch.isdigit())
     return f"{digits[:4]}.{digits[4:6]}" if len(digits) == 6 else str(value).strip()
-
-
-def is_known_hs_code(value: str) -> bool:
-    return normalise_hs_code(value) in BY_HS_CODE

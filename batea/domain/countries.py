@@ -66,10 +66,6 @@ def country_name(code: str) -> str:
     return country.name if country else code
 
 
-def all_country_codes() -> list[str]:
-    return sorted(country.alpha_2 for country in pycountry.countries)
-
-
 def point_in_country_box(lon: float, lat: float, code: str) -> bool | None:
     """Whether (lon, lat) lies in the country's padded box; None when no box is known."""
     box = BOUNDING_BOXES.get(code)

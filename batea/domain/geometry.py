@@ -19,6 +19,9 @@ SQUARE_METRES_PER_HECTARE = 10_000.0
 # EUDR practice: a point is acceptable for areas up to 4 ha; larger ones need a polygon.
 POINT_MAX_AREA_HA = 4.0
 MAX_VERTICES_FOR_INTERSECTION_CHECK = 2_000
+# Larger than any mine or processing site; beyond it the geometry is certainly wrong.
+MAX_SITE_AREA_HA = 1_000_000.0
+MIN_POLYGON_AREA_DEG2 = 1e-12  # below about 0.01 m²: corners on a line
 SUPPORTED_TYPES = ("Point", "Polygon", "MultiPolygon")
 
 Position = tuple[float, float]
@@ -33,6 +36,7 @@ class GeometryReport:
     warnings: list[Problem] = field(default_factory=list)
     centroid: Position | None = None
     area_ha: float | None = None
+    positions: list[Position] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -40,7 +44,12 @@ class GeometryReport:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
 
 
 def _check_position(value: Any, path: str, errors: list[Problem]) -> Position | None:
@@ -100,6 +109,12 @@ def ring_self_intersects(ring: list[Position]) -> bool:
     return False
 
 
+def _planar_area_deg2(ring: list[Position]) -> float:
+    """Shoelace area in square degrees: zero exactly when the corners are collinear."""
+    pairs = zip(ring, ring[1:], strict=False)
+    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairs)) / 2
+
+
 def ring_area_m2(ring: list[Position]) -> float:
     """Area of a closed lon/lat ring on a sphere (Chamberlain & Duquette, 2007)."""
     total = 0.0
@@ -144,6 +159,11 @@ def _check_ring(value: Any, path: str, errors: list[Problem]) -> list[Position] 
     if len(ring) <= MAX_VERTICES_FOR_INTERSECTION_CHECK and ring_self_intersects(ring):
         errors.append(
             Problem(path, gettext_noop("The boundary crosses itself; redraw the polygon."))
+        )
+        return None
+    if _planar_area_deg2(ring) < MIN_POLYGON_AREA_DEG2:
+        errors.append(
+            Problem(path, gettext_noop("The ring encloses no area: its corners lie on a line."))
         )
         return None
     return ring
@@ -217,6 +237,7 @@ def check_geometry(
         if position is None:
             return report
         report.centroid = position
+        report.positions = [position]
         normalised = {"type": "Point", "coordinates": list(position)}
     else:
         polygons_raw = [geometry["coordinates"]] if kind == "Polygon" else geometry["coordinates"]
@@ -234,7 +255,20 @@ def check_geometry(
         report.area_ha = round(
             sum(_polygon_area_m2(rings) for rings in polygons) / SQUARE_METRES_PER_HECTARE, 4
         )
+        if report.area_ha > MAX_SITE_AREA_HA:
+            report.errors.append(
+                Problem(
+                    coords_path,
+                    gettext_noop(
+                        "The polygon covers %(area)s ha, more than any site can (at most "
+                        "%(limit)s ha); check the coordinates."
+                    ),
+                    {"area": round(report.area_ha), "limit": int(MAX_SITE_AREA_HA)},
+                )
+            )
+            return report
         report.centroid = _centroid(polygons)
+        report.positions = [p for rings in polygons for ring in rings for p in ring]
         as_lists = [[[list(p) for p in ring] for ring in rings] for rings in polygons]
         normalised = {
             "type": kind,
@@ -258,11 +292,14 @@ def check_geometry(
 
 
 def _check_country(report: GeometryReport, country: str | None, path: str) -> None:
+    """Every position must lie in the country; a swap is diagnosed from the centroid."""
     if not country or report.centroid is None:
         return
-    lon, lat = report.centroid
-    if point_in_country_box(lon, lat, country) is not False:
+    outside = [p for p in report.positions if point_in_country_box(p[0], p[1], country) is False]
+    if not outside:
         return
+    lon, lat = report.centroid
+    name = country_name(country)
     if point_in_country_box(lat, lon, country):
         report.errors.append(
             Problem(
@@ -271,15 +308,21 @@ def _check_country(report: GeometryReport, country: str | None, path: str) -> No
                     "The location is outside %(country)s, but would be inside it with "
                     "longitude and latitude swapped. GeoJSON order is [longitude, latitude]."
                 ),
-                {"country": country_name(country)},
+                {"country": name, "country_code": country},
             )
         )
     else:
+        lon, lat = outside[0]
         report.errors.append(
             Problem(
                 path,
                 gettext_noop("The location (%(lon)s, %(lat)s) is outside %(country)s."),
-                {"lon": round(lon, 6), "lat": round(lat, 6), "country": country_name(country)},
+                {
+                    "lon": round(lon, 6),
+                    "lat": round(lat, 6),
+                    "country": name,
+                    "country_code": country,
+                },
             )
         )
 

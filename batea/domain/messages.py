@@ -20,10 +20,20 @@ class Problem:
     path: str
     template: str
     params: dict[str, Any] = field(default_factory=dict)
+    source: str = ""  # a file name, when the input came from a file
+    line: int | None = None  # 1-based line in that file, when known
 
     @property
     def message(self) -> str:
         return self.template % self.params if self.params else self.template
 
+    @property
+    def location(self) -> str:
+        """ "file:line: path" — as much of it as is known."""
+        where = self.source
+        if self.line is not None:
+            where = f"{where}:{self.line}" if where else f"line {self.line}"
+        return ": ".join(part for part in (where, self.path) if part)
+
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        return f"{self.location}: {self.message}" if self.location else self.message

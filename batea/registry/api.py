@@ -9,7 +9,25 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from batea.access.scoping import can, organisations_where
 from batea.domain.access import CHANGE, Resource
 from batea.domain.commodities import normalise_hs_code
-from batea.registry.models import Commodity, Licence, Member, Organisation, Relation, Site
+from batea.domain.geometry import check_geometry
+from batea.domain.identifiers import normalise_identifier
+from batea.registry.models import (
+    Commodity,
+    Licence,
+    Member,
+    Organisation,
+    Relation,
+    Site,
+    explain,
+)
+
+
+class ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference to another tenant record: only those the user may see, so records of
+    other organisations are indistinguishable from ones that do not exist."""
+
+    def get_queryset(self):
+        return self.queryset.visible_to(self.context["request"].user)
 
 
 class ScopedOrganisationField(serializers.PrimaryKeyRelatedField):
@@ -24,11 +42,18 @@ class ScopedOrganisationField(serializers.PrimaryKeyRelatedField):
 
 
 class ModelValidationMixin:
-    """Run the model's own validation (fields, clean, constraints) so API and forms agree."""
+    """Run the model's own validation (fields, clean, constraints) so API and forms agree.
+
+    A record's id is chosen once, at creation (possibly offline); it never changes.
+    """
 
     m2m_fields: tuple[str, ...] = ()
 
     def validate(self, attrs):
+        if self.instance is not None:
+            new_id = attrs.pop("id", self.instance.pk)
+            if new_id != self.instance.pk:
+                raise serializers.ValidationError({"id": _("A record's id cannot be changed.")})
         attrs = super().validate(attrs)
         model = self.Meta.model
         instance = self.instance or model()
@@ -46,7 +71,7 @@ class ModelValidationMixin:
         return attrs
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(ModelValidationMixin, serializers.ModelSerializer):
     formalisation_status = serializers.SerializerMethodField()
 
     class Meta:
@@ -64,7 +89,8 @@ class OrganisationSerializer(serializers.ModelSerializer):
             "description",
             "formalisation_status",
         ]
-        read_only_fields = ["id", "slug", "kind"]
+        # The country anchors every site's location check: platform staff change it.
+        read_only_fields = ["id", "slug", "kind", "country"]
 
     def get_formalisation_status(self, obj) -> str:
         return obj.formalisation().status.value
@@ -109,6 +135,10 @@ class MemberSerializer(ModelValidationMixin, serializers.ModelSerializer):
         national_id = attrs.pop("national_id", None)
         attrs = super().validate(attrs)
         if national_id is not None:
+            if national_id.strip() and not normalise_identifier(national_id):
+                raise serializers.ValidationError(
+                    {"national_id": _("A national id needs letters or digits.")}
+                )
             self._validated_instance.set_national_id(national_id)
             try:
                 self._validated_instance.validate_constraints()
@@ -122,6 +152,13 @@ class MemberSerializer(ModelValidationMixin, serializers.ModelSerializer):
 
 
 class HSCodeField(serializers.SlugRelatedField):
+    default_error_messages = {
+        "does_not_exist": _(
+            "Unknown HS code {value}; use one of the listed mineral codes, "
+            "e.g. 7108.12 for unwrought gold."
+        ),
+    }
+
     def to_internal_value(self, data):
         return super().to_internal_value(normalise_hs_code(str(data)))
 
@@ -162,6 +199,14 @@ class SiteSerializer(ModelValidationMixin, serializers.ModelSerializer):
         read_only_fields = ["longitude", "latitude", "created_at", "updated_at"]
         validators = []
 
+    def get_geometry_warnings(self, obj) -> list[str]:
+        """Advice on the location, e.g. a point standing in for a large area."""
+        report = check_geometry(
+            obj.geometry,
+            declared_area_ha=float(obj.area_ha) if obj.area_ha is not None else None,
+        )
+        return [explain(problem) for problem in report.warnings]
+
     def validate(self, attrs):
         if self.instance is not None:
             _reject_moves(self.instance, attrs)
@@ -179,6 +224,7 @@ class SiteSerializer(ModelValidationMixin, serializers.ModelSerializer):
 class LicenceSerializer(ModelValidationMixin, serializers.ModelSerializer):
     id = serializers.UUIDField(required=False)
     organisation = ScopedOrganisationField(Resource.LICENCE)
+    site = ScopedRelatedField(queryset=Site.objects.all(), required=False, allow_null=True)
     state = serializers.SerializerMethodField()
 
     class Meta:
@@ -224,10 +270,7 @@ class ScopedViewSetMixin:
     """Querysets through `visible_to`; writes need the change grant on the object."""
 
     def get_queryset(self):
-        return self.base_queryset().visible_to(self.request.user)
-
-    def base_queryset(self):
-        return self.queryset.all()
+        return self.queryset.visible_to(self.request.user)
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
@@ -241,6 +284,14 @@ class ScopedViewSetMixin:
     @transaction.atomic
     def perform_update(self, serializer):
         serializer.save()
+
+
+def visible_organisations(request):
+    return Organisation.objects.visible_to(request.user)
+
+
+def visible_sites(request):
+    return Site.objects.visible_to(request.user)
 
 
 class OrganisationFilter(filters.FilterSet):
@@ -266,6 +317,8 @@ class OrganisationViewSet(
 
 
 class MemberFilter(filters.FilterSet):
+    organisation = filters.ModelChoiceFilter(queryset=visible_organisations)
+    primary_site = filters.ModelChoiceFilter(queryset=visible_sites)
     joined_after = filters.DateFilter(field_name="join_date", lookup_expr="gte")
     joined_before = filters.DateFilter(field_name="join_date", lookup_expr="lte")
 
@@ -283,6 +336,7 @@ class MemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
 
 class SiteFilter(filters.FilterSet):
+    organisation = filters.ModelChoiceFilter(queryset=visible_organisations)
     commodity = filters.CharFilter(field_name="commodities__hs_code")
     mineral = filters.CharFilter(field_name="commodities__mineral", distinct=True)
 
@@ -299,10 +353,27 @@ class SiteViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     ordering_fields = ["name", "site_code"]
 
 
+class LicenceFilter(filters.FilterSet):
+    organisation = filters.ModelChoiceFilter(queryset=visible_organisations)
+
+    class Meta:
+        model = Licence
+        fields = ["organisation", "kind", "status"]
+
+
+class RelationFilter(filters.FilterSet):
+    source = filters.ModelChoiceFilter(queryset=visible_organisations)
+    target = filters.ModelChoiceFilter(queryset=visible_organisations)
+
+    class Meta:
+        model = Relation
+        fields = ["kind", "source", "target"]
+
+
 class LicenceViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
     queryset = Licence.objects.all()
     serializer_class = LicenceSerializer
-    filterset_fields = ["organisation", "kind", "status"]
+    filterset_class = LicenceFilter
     search_fields = ["number", "issuer"]
 
 
@@ -311,4 +382,4 @@ class RelationViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
     queryset = Relation.objects.all()
     serializer_class = RelationSerializer
-    filterset_fields = ["kind", "source", "target"]
+    filterset_class = RelationFilter

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from batea.domain.commodities import normalise_hs_code
+from batea.domain.identifiers import normalise_identifier
 from batea.registry.models import Commodity, Licence, Member, Site
 
 
@@ -50,6 +51,12 @@ class MemberForm(OrganisationRecordForm):
         super().__init__(*args, **kwargs)
         self.instance.organisation = organisation
         self.fields["primary_site"].queryset = organisation.sites.all()
+
+    def clean_national_id(self) -> str:
+        value = self.cleaned_data["national_id"]
+        if value.strip() and not normalise_identifier(value):
+            raise forms.ValidationError(_("A national id needs letters or digits."))
+        return value
 
     def clean(self):
         cleaned = super().clean()
@@ -97,6 +104,10 @@ class SiteForm(OrganisationRecordForm):
         self.instance.organisation = organisation
         if self.instance.pk and isinstance(self.instance.geometry, dict):
             self.initial["geometry"] = json.dumps(self.instance.geometry)
+        else:
+            self.fields["geometry"].widget.attrs["placeholder"] = (
+                '{"type": "Point", "coordinates": [-76.65, 5.17]}'
+            )
 
 
 class LicenceForm(OrganisationRecordForm):

@@ -4,22 +4,25 @@ Records that can be created offline (members, sites, licences) take client-gener
 Every model here is tenant data scoped by organisation through `ScopedQuerySet`.
 """
 
+import gettext as gettext_module
 import uuid
 from datetime import date
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length, Upper
 from django.db.models.lookups import Exact
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from batea.access.scoping import ScopedQuerySet
 from batea.domain.access import OrganisationKind, RelationKind, Resource
-from batea.domain.commodities import COMMODITIES
+from batea.domain.commodities import COMMODITIES, MINERAL_NAMES
 from batea.domain.countries import country_name, is_country_code
 from batea.domain.formalisation import (
     LicenceFacts,
@@ -29,7 +32,7 @@ from batea.domain.formalisation import (
     formalisation_status,
     licence_state,
 )
-from batea.domain.geometry import check_geometry
+from batea.domain.geometry import MAX_SITE_AREA_HA, check_geometry
 from batea.domain.identifiers import fingerprint_identifier, mask_identifier
 
 ORGANISATION_KIND_CHOICES = [
@@ -67,12 +70,50 @@ def validate_not_future(value: date) -> None:
         raise ValidationError(_("The date %(value)s is in the future."), params={"value": value})
 
 
+def localized_country_name(code: str) -> str:
+    """The country's name in the current language, from pycountry's ISO 3166 catalogues."""
+    name = country_name(code)
+    language = (get_language() or "en")[:2]
+    if language == "en":
+        return name
+    try:
+        catalogue = gettext_module.translation(
+            "iso3166-1", pycountry.LOCALES_DIR, languages=[language]
+        )
+    except OSError:
+        return name
+    return catalogue.gettext(name)
+
+
 def explain(problem) -> str:
     """A domain problem in the current language, prefixed by where it is when that helps."""
+    params = dict(problem.params)
+    if "country_code" in params:
+        params["country"] = localized_country_name(params["country_code"])
     text = gettext(problem.template)
-    text = text % problem.params if problem.params else text
+    text = text % params if params else text
     where = problem.path.removeprefix("geometry")
     return f"{where.lstrip('.')}: {text}" if where else text
+
+
+class FieldConstraintErrors:
+    """Report violated constraints under the field a person can fix, not as a general error."""
+
+    constraint_fields: dict[str, str] = {}
+
+    def validate_constraints(self, exclude=None) -> None:
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as error:
+            by_field: dict[str, list] = {}
+            for item in error.error_dict.get("__all__", []) if hasattr(error, "error_dict") else []:
+                name = next((n for n in self.constraint_fields if n in str(item.code or "")), None)
+                by_field.setdefault(self.constraint_fields.get(name, "__all__"), []).append(item)
+            if hasattr(error, "error_dict"):
+                for key, items in error.error_dict.items():
+                    if key != "__all__":
+                        by_field.setdefault(key, []).extend(items)
+            raise ValidationError(by_field or error) from error
 
 
 class TimeStamped(models.Model):
@@ -138,7 +179,7 @@ class Organisation(TimeStamped):
 
     @property
     def country_name(self) -> str:
-        return gettext(country_name(self.country))
+        return localized_country_name(self.country)
 
     def formalisation(self, today: date | None = None):
         """Formalisation status derived from this organisation's licences."""
@@ -232,8 +273,10 @@ class Relation(TimeStamped):
             raise ValidationError({"target": _("The target must be an ASMO.")})
 
 
-class Licence(TimeStamped):
+class Licence(FieldConstraintErrors, TimeStamped):
     """A licence or permit; formalisation status is derived from the set of them."""
+
+    constraint_fields = {"unique_licence_number": "number"}
 
     KIND_CHOICES = [
         (LicenceKind.MINING_TITLE.value, _("Mining title / exploitation licence")),
@@ -288,6 +331,7 @@ class Licence(TimeStamped):
             models.UniqueConstraint(
                 fields=["organisation", "kind", "number"],
                 name="unique_licence_number",
+                violation_error_code="unique_licence_number",
                 violation_error_message=_(
                     "A licence of this type with this number already exists."
                 ),
@@ -347,8 +391,13 @@ class MemberStatus(models.TextChoices):
     LEFT = "left", _("Left")
 
 
-class Member(TimeStamped):
+class Member(FieldConstraintErrors, TimeStamped):
     """A miner or worker in an organisation. National ids are kept only masked and keyed."""
+
+    constraint_fields = {
+        "unique_member_number": "member_number",
+        "unique_member_national_id": "national_id",
+    }
 
     Gender = MemberGender
     MemberRole = MemberRole
@@ -400,6 +449,7 @@ class Member(TimeStamped):
             models.UniqueConstraint(
                 fields=["organisation", "member_number"],
                 name="unique_member_number",
+                violation_error_code="unique_member_number",
                 violation_error_message=_(
                     "This member number is already used in the organisation."
                 ),
@@ -408,6 +458,7 @@ class Member(TimeStamped):
                 fields=["organisation", "national_id_fingerprint"],
                 condition=~Q(national_id_fingerprint=""),
                 name="unique_member_national_id",
+                violation_error_code="unique_member_national_id",
                 violation_error_message=_(
                     "Another member of this organisation has this national id."
                 ),
@@ -471,8 +522,10 @@ def sync_commodities() -> None:
         )
 
 
-class Site(TimeStamped):
+class Site(FieldConstraintErrors, TimeStamped):
     """A mine or processing site with its GeoJSON location (WGS84, [longitude, latitude])."""
+
+    constraint_fields = {"unique_site_code": "site_code"}
 
     class Kind(models.TextChoices):
         MINE = "mine", _("Mine site")
@@ -509,7 +562,7 @@ class Site(TimeStamped):
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, default=Kind.MINE)
     geometry = models.JSONField(
         _("location (GeoJSON)"),
-        help_text=_("A GeoJSON Point or Polygon in WGS84, [longitude, latitude]."),
+        help_text=_("A GeoJSON Point, Polygon or MultiPolygon in WGS84, [longitude, latitude]."),
     )
     longitude = models.FloatField(_("longitude"), editable=False)
     latitude = models.FloatField(_("latitude"), editable=False)
@@ -519,6 +572,7 @@ class Site(TimeStamped):
         decimal_places=4,
         null=True,
         blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_SITE_AREA_HA)],
         help_text=_("Computed from a polygon; enter it for a point."),
     )
     commodities = models.ManyToManyField(
@@ -550,6 +604,7 @@ class Site(TimeStamped):
             models.UniqueConstraint(
                 fields=["organisation", "site_code"],
                 name="unique_site_code",
+                violation_error_code="unique_site_code",
                 violation_error_message=_("This site code is already used in the organisation."),
             ),
             models.CheckConstraint(
@@ -581,6 +636,7 @@ class Site(TimeStamped):
         if report.errors:
             raise ValidationError({"geometry": [explain(p) for p in report.errors]})
         self.apply_geometry(report)
+        self.geometry_warnings = [explain(p) for p in report.warnings]
         if self.women_in_workforce > self.workforce:
             raise ValidationError({"women_in_workforce": _("Cannot exceed the workforce.")})
 
@@ -593,4 +649,5 @@ class Site(TimeStamped):
 
     @property
     def minerals(self) -> str:
-        return ", ".join(sorted({c.mineral for c in self.commodities.all()}))
+        names = {gettext(MINERAL_NAMES.get(c.mineral, c.mineral)) for c in self.commodities.all()}
+        return ", ".join(sorted(names))

@@ -263,6 +263,8 @@ class OrganisationRecordFormView(LoginRequiredMixin, TemplateView):
         with transaction.atomic():
             saved = form.save()
         messages.success(request, _("Saved."))
+        for warning in getattr(saved, "geometry_warnings", []):
+            messages.warning(request, warning)
         return redirect(self.success_url(saved))
 
     def success_url(self, saved) -> str:
@@ -453,7 +455,7 @@ class MembersCsvExport(LoginRequiredMixin, View):
                     member.join_date,
                     member.status,
                     member.national_id_masked,
-                    member.primary_site.site_code if member.primary_site else "",
+                    _csv_safe(member.primary_site.site_code) if member.primary_site else "",
                 ]
             )
         return response

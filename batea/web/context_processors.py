@@ -23,8 +23,9 @@ def navigation(request) -> dict:
         Role.SUPPORT_OFFICER,
     } or sees_everything(user):
         items.append(("member-list", _("Members")))
-    if Role.SUPPORT_OFFICER in roles or Role.PEER_REVIEWER in roles:
+    if Role.SUPPORT_OFFICER in roles:
         items.append(("portfolio", _("Portfolio")))
+    items.append(("standard-list", _("Standards")))
     items.append(("api-docs", _("API")))
     return {
         "nav_items": items,

@@ -125,3 +125,27 @@ def test_ring_area_does_not_depend_on_orientation(points):
 @given(st.floats(-90, 90), st.floats(-90, 90))
 def test_valid_points_never_raise_and_are_always_accepted_without_a_country(lon, lat):
     assert check_geometry({"type": "Point", "coordinates": [lon, lat]}).ok
+
+
+def test_a_multipolygon_with_a_part_in_another_country_is_refused():
+    colombia = [[-76.70, 5.15], [-76.69, 5.15], [-76.69, 5.16], [-76.70, 5.16], [-76.70, 5.15]]
+    peru = [[-69.53, -14.68], [-69.52, -14.68], [-69.52, -14.67], [-69.53, -14.68]]
+    report = check_geometry(
+        {"type": "MultiPolygon", "coordinates": [[colombia], [peru]]}, country="CO"
+    )
+    assert "outside Colombia" in messages(report)
+
+
+def test_absurd_sizes_and_numbers_are_refused_not_crashed_on():
+    huge = [[-170, -80], [170, -80], [170, 80], [-170, 80], [-170, -80]]
+    assert "more than any site can" in messages(
+        check_geometry({"type": "Polygon", "coordinates": [huge]})
+    )
+    assert "finite numbers" in messages(
+        check_geometry({"type": "Point", "coordinates": [10**400, 5]})
+    )
+
+
+def test_a_polygon_without_area_is_refused():
+    line = [[0, 0], [1, 1], [2, 2], [0, 0]]
+    assert "no area" in messages(check_geometry({"type": "Polygon", "coordinates": [line]}))

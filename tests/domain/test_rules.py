@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from batea.domain import access
-from batea.domain.commodities import is_known_hs_code, normalise_hs_code
+from batea.domain.commodities import BY_HS_CODE, MINERAL_NAMES, normalise_hs_code
 from batea.domain.countries import is_country_code
 from batea.domain.formalisation import (
     FormalisationStatus,
@@ -75,8 +75,9 @@ class TestFormalisation:
 
 def test_hs_codes_are_normalised_and_checked():
     assert normalise_hs_code("710812") == "7108.12"
-    assert is_known_hs_code("7108 12")
-    assert not is_known_hs_code("9999.99")
+    assert normalise_hs_code("7108 12") in BY_HS_CODE
+    assert normalise_hs_code("9999.99") not in BY_HS_CODE
+    assert {c.mineral for c in BY_HS_CODE.values()} <= set(MINERAL_NAMES)
 
 
 def test_country_codes_are_iso_alpha2_in_upper_case():
