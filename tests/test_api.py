@@ -206,3 +206,97 @@ def test_the_openapi_description_is_valid_and_complete(tmp_path):
     # --fail-on-warn: every endpoint and field has a well-defined schema.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", tmp_path / "api.yml")
     assert "/api/sites/{id}/" in (tmp_path / "api.yml").read_text()
+
+
+def test_a_records_id_cannot_be_changed_so_no_other_record_is_overwritten(world, api):
+    response = api.patch(
+        f"/api/licences/{world.licence_a.pk}/",
+        {"id": str(world.licence_b.pk), "number": "HIJACKED"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "id" in response.data
+    world.licence_b.refresh_from_db()
+    assert world.licence_b.number == "LIC-BETASECRET"
+
+
+def test_other_organisations_records_look_like_records_that_do_not_exist(world, api):
+    unknown = str(uuid.uuid4())
+    foreign = api.patch(
+        f"/api/members/{world.member_a.pk}/", {"primary_site": str(world.site_b.pk)}, format="json"
+    )
+    missing = api.patch(
+        f"/api/members/{world.member_a.pk}/", {"primary_site": unknown}, format="json"
+    )
+    assert foreign.status_code == missing.status_code == 400
+    assert str(foreign.data["primary_site"]).replace(str(world.site_b.pk), "X") == str(
+        missing.data["primary_site"]
+    ).replace(unknown, "X")
+    by_foreign = api.get("/api/members/", {"organisation": str(world.org_b.pk)})
+    by_unknown = api.get("/api/members/", {"organisation": unknown})
+    assert by_foreign.status_code == by_unknown.status_code == 400
+
+
+def test_an_implausibly_large_polygon_is_refused_and_nothing_is_saved(world, api):
+    huge = [[-79, -4], [-67, -4], [-67, 12], [-79, 12], [-79, -4]]
+    response = api.post(
+        "/api/sites/",
+        site_payload(world, {"type": "Polygon", "coordinates": [huge]}),
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "more than any site can" in str(response.data)
+    assert not Site.objects.filter(site_code="A-9").exists()
+    assert api.get("/api/sites/").status_code == 200
+
+
+def test_deeply_nested_json_is_a_400(world, api):
+    body = "[" * 5000 + "]" * 5000
+    response = api.post("/api/members/", body, content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_the_country_of_an_organisation_is_not_changed_through_the_api(world, api):
+    response = api.patch(
+        f"/api/organisations/{world.org_a.pk}/", {"country": "PE", "region": "Chocó"}, format="json"
+    )
+    assert response.status_code == 200
+    world.org_a.refresh_from_db()
+    assert (world.org_a.country, world.org_a.region) == ("CO", "Chocó")
+
+
+def test_a_site_needs_at_least_one_mineral_and_unknown_codes_are_named(world, api):
+    point = {"type": "Point", "coordinates": [-76.6, 5.1]}
+    empty = api.post("/api/sites/", site_payload(world, point, commodities=[]), format="json")
+    assert empty.status_code == 400 and "commodities" in empty.data
+    unknown = api.post(
+        "/api/sites/", site_payload(world, point, commodities=["123456"]), format="json"
+    )
+    assert "Unknown HS code 1234.56" in str(unknown.data["commodities"])
+
+
+def test_duplicates_are_reported_on_the_field_to_fix(world, api):
+    member = api.post("/api/members/", member_payload(world, member_number="A-001"), format="json")
+    assert "member_number" in member.data
+    site = api.post(
+        "/api/sites/",
+        site_payload(world, {"type": "Point", "coordinates": [-76.6, 5.1]}, site_code="A-1"),
+        format="json",
+    )
+    assert "site_code" in site.data
+    negative = api.post(
+        "/api/sites/",
+        site_payload(world, {"type": "Point", "coordinates": [-76.6, 5.1]}, area_ha="-3"),
+        format="json",
+    )
+    assert "area_ha" in negative.data
+
+
+def test_a_point_standing_for_a_large_area_comes_with_a_warning(world, api):
+    response = api.post(
+        "/api/sites/",
+        site_payload(world, {"type": "Point", "coordinates": [-76.6, 5.1]}, area_ha="12"),
+        format="json",
+    )
+    assert response.status_code == 201
+    assert "polygon" in response.data["geometry_warnings"][0]

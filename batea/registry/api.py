@@ -104,8 +104,12 @@ class MemberSerializer(ModelValidationMixin, serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         max_length=64,
-        help_text=_("Stored only masked and as a keyed fingerprint; never returned."),
+        help_text=_(
+            "Stored only masked and as a keyed fingerprint; never returned. "
+            "An empty string forgets the stored id."
+        ),
     )
+    primary_site = ScopedRelatedField(queryset=Site.objects.all(), required=False, allow_null=True)
 
     class Meta:
         model = Member
@@ -170,8 +174,10 @@ class SiteSerializer(ModelValidationMixin, serializers.ModelSerializer):
         many=True,
         slug_field="hs_code",
         queryset=Commodity.objects.all(),
+        allow_empty=False,
         help_text=_("HS codes of the minerals, e.g. 7108.12 for unwrought gold."),
     )
+    geometry_warnings = serializers.SerializerMethodField()
     m2m_fields = ("commodities",)
 
     class Meta:
@@ -193,6 +199,7 @@ class SiteSerializer(ModelValidationMixin, serializers.ModelSerializer):
             "uses_cyanide",
             "workforce",
             "women_in_workforce",
+            "geometry_warnings",
             "created_at",
             "updated_at",
         ]

@@ -7,6 +7,7 @@ Every model here is tenant data scoped by organisation through `ScopedQuerySet`.
 import gettext as gettext_module
 import uuid
 from datetime import date
+from decimal import Decimal
 
 import pycountry
 from django.conf import settings
@@ -572,7 +573,7 @@ class Site(FieldConstraintErrors, TimeStamped):
         decimal_places=4,
         null=True,
         blank=True,
-        validators=[MinValueValidator(0), MaxValueValidator(MAX_SITE_AREA_HA)],
+        validators=[MinValueValidator(0), MaxValueValidator(Decimal(MAX_SITE_AREA_HA))],
         help_text=_("Computed from a polygon; enter it for a point."),
     )
     commodities = models.ManyToManyField(

@@ -446,7 +446,7 @@ class MembersCsvExport(LoginRequiredMixin, View):
             writer.writerow(
                 [
                     member.id,
-                    member.member_number,
+                    _csv_safe(member.member_number),
                     _csv_safe(member.given_name),
                     _csv_safe(member.family_name),
                     member.gender,
