@@ -174,12 +174,13 @@ def evaluate(
     entry_date: date,
     on: date,
     answers: Iterable[Answer],
-    population: Population = Population(),
+    population: Population | None = None,
     metrics: dict[str, float] | None = None,
 ) -> StandardResult:
     """Where an organisation stands on every level of one standard version on a date."""
     metrics = metrics or {}
-    chosen = choose_answers(answers)
+    population = population or Population()
+    chosen = choose_answers(a for a in answers if a.assessed_on <= on)  # as known on that day
     years = years_since(entry_date, on)
     results = {r.id: _requirement_result(r, chosen, population) for r in catalogue.requirements}
     levels = [
@@ -332,38 +333,10 @@ def _next_steps(result: StandardResult, entry_date: date, on: date) -> list[Step
             due = max(on, add_years(entry_date, requirement.binding_year))
             steps.append(Step(requirement, due, _reason(blocker), target.level.id))
             seen.add(requirement.id)
-        if (
-            target.development_average_min is not None
-            and (target.development_average or 0) < target.development_average_min
-        ):
-            weakest = sorted(
-                (
-                    r
-                    for r in result.requirements.values()
-                    if r.requirement.kind == "development"
-                    and r.score is not None
-                    and r.score < target.development_average_min
-                ),
-                key=lambda r: (r.score, r.requirement.order),
-            )
-            for r in weakest[:3]:
-                if r.requirement.id not in seen:
-                    steps.append(
-                        Step(
-                            r.requirement,
-                            on,
-                            Problem(
-                                r.requirement.id,
-                                gettext_noop(
-                                    "Raise the score (now %(score)s) so the development average reaches "
-                                    "%(threshold)s."
-                                ),
-                                {"score": r.score, "threshold": target.development_average_min},
-                            ),
-                            target.level.id,
-                        )
-                    )
-                    seen.add(r.requirement.id)
+        for step in _development_steps(result, target, on):
+            if step.requirement.id not in seen:
+                steps.append(step)
+                seen.add(step.requirement.id)
         for rule_id, ok, _value in target.eligibility:
             if not ok:
                 steps.append(
@@ -401,6 +374,33 @@ def _next_steps(result: StandardResult, entry_date: date, on: date) -> list[Step
         )
     )
     return steps
+
+
+def _development_steps(result: StandardResult, target: LevelResult, on: date) -> list[Step]:
+    """When the development average is short, the three weakest scores to raise."""
+    threshold = target.development_average_min
+    if threshold is None or (target.development_average or 0) >= threshold:
+        return []
+    weakest = sorted(
+        (
+            r
+            for r in result.requirements.values()
+            if r.requirement.kind == "development" and r.score is not None and r.score < threshold
+        ),
+        key=lambda r: (r.score, r.requirement.order),
+    )
+    template = gettext_noop(
+        "Raise the score (now %(score)s) so the development average reaches %(threshold)s."
+    )
+    return [
+        Step(
+            r.requirement,
+            on,
+            Problem(r.requirement.id, template, {"score": r.score, "threshold": threshold}),
+            target.level.id,
+        )
+        for r in weakest[:3]
+    ]
 
 
 def _reason(result: RequirementResult) -> Problem:

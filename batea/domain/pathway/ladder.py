@@ -70,7 +70,7 @@ def evaluate_ladder(
     crosswalks: Iterable[Crosswalk],
     entry_date: date,
     on: date,
-    population: Population = Population(),
+    population: Population | None = None,
     metrics: dict[str, float] | None = None,
 ) -> list[RungResult]:
     """Evaluate every rung; each standard sees its own answers plus reused ones."""
