@@ -26,9 +26,11 @@ def test_placeholders_survive_translation(path):
 
     placeholder = re.compile(r"%\([a-z_]+\)[sd]")
     for entry in polib.pofile(str(path)).translated_entries():
-        assert set(placeholder.findall(entry.msgid)) == set(placeholder.findall(entry.msgstr)), (
-            entry.msgid
-        )
+        translations = [entry.msgstr, *entry.msgstr_plural.values()]
+        for translation in filter(None, translations):
+            assert set(placeholder.findall(entry.msgid)) == set(
+                placeholder.findall(translation)
+            ), entry.msgid
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.parts[-3])

@@ -41,6 +41,7 @@ class Resource(StrEnum):
     SITE = "site"
     RELATION = "relation"
     STANDARD = "standard"
+    ASSESSMENT = "assessment"  # assessments, answers, non-conformities, corrective actions
 
 
 VIEW = "view"
@@ -75,8 +76,12 @@ OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
         **{resource: frozenset({VIEW, CHANGE}) for resource in _ALL},
         Resource.RELATION: frozenset({VIEW}),
     },
-    Role.ICS_INSPECTOR: {**_READ_ALL, Resource.SITE: frozenset({VIEW, CHANGE})},
-    Role.PEER_REVIEWER: _READ_ALL,
+    Role.ICS_INSPECTOR: {
+        **_READ_ALL,
+        Resource.SITE: frozenset({VIEW, CHANGE}),
+        Resource.ASSESSMENT: frozenset({VIEW, CHANGE}),
+    },
+    Role.PEER_REVIEWER: {**_READ_ALL, Resource.ASSESSMENT: frozenset({VIEW, CHANGE})},
     Role.AUDITOR: _READ_ALL,
     Role.CERTIFIER: _MANAGE_PROFILE,
     Role.STANDARD_OWNER: {**_MANAGE_PROFILE, Resource.STANDARD: frozenset({VIEW, CHANGE})},
@@ -88,15 +93,29 @@ OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
 # Buyers see an ASMO's profile, licences and sites but not its members' personal data.
 # Nobody sees the target's other relations (a buyer must not learn of other buyers).
 _READ_REGISTRY = {
-    r: actions for r, actions in _READ_ALL.items() if r not in (Resource.RELATION, *PUBLIC_READ)
+    r: actions
+    for r, actions in _READ_ALL.items()
+    if r not in (Resource.RELATION, Resource.ASSESSMENT, *PUBLIC_READ)
 }
-RELATION_GRANTS: dict[RelationKind, tuple[frozenset[Role], dict[Resource, frozenset[str]]]] = {
-    RelationKind.SUPPORT: (
-        frozenset({Role.SUPPORT_OFFICER, Role.PEER_REVIEWER}),
-        _READ_REGISTRY,
+RELATION_GRANTS: tuple[
+    tuple[RelationKind, frozenset[Role], dict[Resource, frozenset[str]]], ...
+] = (
+    (RelationKind.SUPPORT, frozenset({Role.SUPPORT_OFFICER}), _READ_REGISTRY),
+    # Peer reviewers of a support organisation review the groups it supports.
+    (
+        RelationKind.SUPPORT,
+        frozenset({Role.PEER_REVIEWER}),
+        {**_READ_REGISTRY, Resource.ASSESSMENT: frozenset({VIEW, CHANGE})},
     ),
-    RelationKind.CERTIFICATION: (frozenset({Role.AUDITOR, Role.CERTIFIER}), _READ_REGISTRY),
-    RelationKind.SUPPLY: (
+    (RelationKind.CERTIFICATION, frozenset({Role.CERTIFIER}), _READ_REGISTRY),
+    # Auditors of the certification body record external audits.
+    (
+        RelationKind.CERTIFICATION,
+        frozenset({Role.AUDITOR}),
+        {**_READ_REGISTRY, Resource.ASSESSMENT: frozenset({VIEW, CHANGE})},
+    ),
+    (
+        RelationKind.SUPPLY,
         frozenset({Role.BUYER}),
         {
             Resource.ORGANISATION: frozenset({VIEW}),
@@ -104,7 +123,7 @@ RELATION_GRANTS: dict[RelationKind, tuple[frozenset[Role], dict[Resource, frozen
             Resource.SITE: frozenset({VIEW}),
         },
     ),
-}
+)
 
 
 def role_fits_organisation(role: str, kind: str) -> bool:
@@ -123,8 +142,18 @@ def own_grant(role: str, resource: str, action: str) -> bool:
 
 def relation_kinds_granting(role: str, resource: str, action: str) -> list[RelationKind]:
     """Relation kinds through which a holder of `role` gets `action` on `resource`."""
-    return [
-        kind
-        for kind, (roles, grants) in RELATION_GRANTS.items()
-        if role in roles and action in grants.get(Resource(resource), frozenset())
-    ]
+    kinds: list[RelationKind] = []
+    for kind, roles, grants in RELATION_GRANTS:
+        granted = role in roles and action in grants.get(Resource(resource), frozenset())
+        if granted and kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+# Which roles may record which kind of assessment.
+ASSESSMENT_KIND_ROLES: dict[str, frozenset[Role]] = {
+    "self": frozenset({Role.ASMO_MANAGER}),
+    "ics": frozenset({Role.ICS_INSPECTOR, Role.ASMO_MANAGER}),
+    "peer": frozenset({Role.PEER_REVIEWER}),
+    "audit": frozenset({Role.AUDITOR}),
+}

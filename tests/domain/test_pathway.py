@@ -252,3 +252,43 @@ def test_answers_reach_other_standards_through_crosswalks_marked_as_reused():
         .standard.requirements["EX-LEG-01"]
         .source.endswith("via example-mini-standard:EX-LEG-01")
     )
+
+
+class TestCorrectiveActionRules:
+    def test_severity_follows_the_requirement_kind(self):
+        from batea.domain.pathway.actions import severity_for
+
+        assert [severity_for(k) for k in ("core", "major", "development", "voluntary")] == [
+            "critical",
+            "major",
+            "minor",
+            None,
+        ]
+
+    def test_deadlines_default_to_six_and_three_months_or_follow_the_standard(self):
+        from batea.domain.pathway.actions import default_due
+
+        raised = date(2026, 1, 1)
+        assert default_due(raised, "minor", None) == date(2026, 6, 30)
+        assert default_due(raised, "major", None) == date(2026, 4, 1)
+        assert default_due(raised, "major", {"deadline_days": {"minor": 30, "major": 10}}) == date(
+            2026, 1, 11
+        )
+
+    def test_an_overdue_minor_becomes_major_and_an_overdue_major_is_flagged(self):
+        from batea.domain.pathway.actions import escalate
+
+        due = date(2026, 3, 1)
+        assert escalate("minor", due, date(2026, 3, 1)).severity == "minor"
+        assert escalate("minor", due, date(2026, 3, 2)).severity == "major"
+        major = escalate("major", due, date(2026, 4, 1))
+        assert major.flag_for_suspension and major.overdue_days == 31
+        assert not escalate(
+            "major", due, date(2026, 4, 1), {"overdue_major_leads_to_suspension": False}
+        ).flag_for_suspension
+
+    @given(st.sampled_from(["minor", "major", "critical"]), days, days)
+    def test_escalation_never_lowers_severity(self, severity, due, today):
+        from batea.domain.pathway.actions import SEVERITY_RANK, escalate
+
+        assert SEVERITY_RANK[escalate(severity, due, today).severity] >= SEVERITY_RANK[severity]

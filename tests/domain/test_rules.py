@@ -99,10 +99,14 @@ class TestAccessGrants:
             access.RelationKind.SUPPLY
         ]
 
-    def test_no_relation_grants_change(self):
-        for role in access.Role:
-            for resource in access.Resource:
-                assert access.relation_kinds_granting(role, resource, access.CHANGE) == []
+    def test_relations_grant_change_only_on_assessments_to_auditors_and_peer_reviewers(self):
+        changes = {
+            (role, resource)
+            for role in access.Role
+            for resource in access.Resource
+            if access.relation_kinds_granting(role, resource, access.CHANGE)
+        }
+        assert changes == {("auditor", "assessment"), ("peer_reviewer", "assessment")}
 
     def test_roles_fit_only_their_organisation_kinds(self):
         assert access.role_fits_organisation("asmo_manager", "asmo")
