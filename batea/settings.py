@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "batea.access",
     "batea.registry",
     "batea.standards",
+    "batea.assessments",
     "batea.web",
 ]
 
@@ -123,6 +124,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", PROJECT_DIR / "media"))
 STATIC_URL = "static/"
 STATIC_ROOT = PROJECT_DIR / "staticfiles"
 STATICFILES_DIRS = [("leaflet", xstatic.pkg.leaflet.BASE_DIR)]

@@ -28,9 +28,9 @@ def test_placeholders_survive_translation(path):
     for entry in polib.pofile(str(path)).translated_entries():
         translations = [entry.msgstr, *entry.msgstr_plural.values()]
         for translation in filter(None, translations):
-            assert set(placeholder.findall(entry.msgid)) == set(
-                placeholder.findall(translation)
-            ), entry.msgid
+            assert set(placeholder.findall(entry.msgid)) == set(placeholder.findall(translation)), (
+                entry.msgid
+            )
 
 
 @pytest.mark.parametrize("path", CATALOGUES, ids=lambda p: p.parts[-3])

@@ -154,6 +154,15 @@ class Organisation(TimeStamped):
         help_text=_("When the organisation started its certification pathway."),
     )
     description = models.TextField(_("description"), blank=True)
+    declared_metrics = models.JSONField(
+        _("declared figures"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Figures that eligibility rules check, as declared by the organisation, e.g. "
+            '{"gold_grams_per_miner_day": 2.1}.'
+        ),
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.ORGANISATION

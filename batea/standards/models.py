@@ -245,3 +245,31 @@ class CrosswalkMapping(models.Model):
     @property
     def display_note(self) -> str:
         return localized(self.note)
+
+
+class Ladder(models.Model):
+    """A ladder of standards an organisation climbs, e.g. OECD risk screen → CRAFT-style →
+    Fairmined-style → ecological. `rungs` lists {"standard": id, "level": id} from the
+    bottom; each rung uses the newest published version of its standard."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    code = models.SlugField(_("id"), max_length=64, unique=True)
+    title = models.JSONField(_("title"))
+    rungs = models.JSONField(_("rungs"))
+    is_default = models.BooleanField(_("default ladder"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.STANDARD
+    scope_organisation_field = "code"  # public reference data: read by everyone
+
+    class Meta:
+        ordering = ["-is_default", "code"]
+        verbose_name = _("ladder")
+        verbose_name_plural = _("ladders")
+
+    def __str__(self) -> str:
+        return localized(self.title) or self.code
+
+    @property
+    def display_title(self) -> str:
+        return localized(self.title)

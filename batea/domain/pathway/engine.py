@@ -176,20 +176,26 @@ def evaluate(
     answers: Iterable[Answer],
     population: Population | None = None,
     metrics: dict[str, float] | None = None,
+    scopes: tuple[str, ...] = ("organisation", "member", "site"),
 ) -> StandardResult:
-    """Where an organisation stands on every level of one standard version on a date."""
+    """Where an organisation stands on every level of one standard version on a date.
+
+    Only requirements applying to `scopes` count: an ASMO is not held to what the standard
+    asks of its buyers."""
     metrics = metrics or {}
     population = population or Population()
     chosen = choose_answers(a for a in answers if a.assessed_on <= on)  # as known on that day
     years = years_since(entry_date, on)
-    results = {r.id: _requirement_result(r, chosen, population) for r in catalogue.requirements}
+    requirements = [r for r in catalogue.requirements if r.applies_to in scopes]
+    results = {r.id: _requirement_result(r, chosen, population) for r in requirements}
     levels = [
-        _level_result(catalogue, level, years, results, metrics) for level in catalogue.levels
+        _level_result(requirements, catalogue, level, years, results, metrics)
+        for level in catalogue.levels
     ]
     upcoming = sorted(
         (
             Obligation(r, add_years(entry_date, r.binding_year))
-            for r in catalogue.requirements
+            for r in requirements
             if r.binding_year > years
         ),
         key=lambda o: (o.binding_on, SEVERITY_ORDER[o.requirement.kind], o.requirement.order),
@@ -265,10 +271,12 @@ def _applies(requirement: Requirement, rule: dict, years: int) -> bool:
     return requirement.applies_in(rule.get("variant"))
 
 
-def _level_result(catalogue, level: Level, years: int, results, metrics) -> LevelResult:
+def _level_result(
+    requirements, catalogue, level: Level, years: int, results, metrics
+) -> LevelResult:
     rule = level.rule
     limit = years if rule["up_to_year"] == "current" else rule["up_to_year"]
-    relevant = [results[r.id] for r in catalogue.requirements if _applies(r, rule, years)]
+    relevant = [results[r.id] for r in requirements if _applies(r, rule, years)]
     threshold = rule.get("development_average_min")
     averaged = [
         r
