@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from batea.assessments import api as assessments_api
 from batea.registry import api
 from batea.standards import api as standards_api
 from batea.web.views import HomeView
@@ -20,6 +21,12 @@ router.register(
 )
 router.register("requirements", standards_api.RequirementViewSet, basename="requirement")
 router.register("crosswalks", standards_api.CrosswalkViewSet, basename="crosswalk")
+router.register("assessments", assessments_api.AssessmentViewSet, basename="assessment")
+router.register("answers", assessments_api.AnswerViewSet, basename="answer")
+router.register("nonconformities", assessments_api.NonConformityViewSet, basename="nonconformity")
+router.register(
+    "corrective-actions", assessments_api.CorrectiveActionViewSet, basename="corrective-action"
+)
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -32,7 +39,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("batea.registry.urls")),
     path("", include("batea.standards.urls")),
+    path("", include("batea.assessments.urls")),
     path("api/", include((router.urls, "api"))),
+    path(
+        "api/pathway/<uuid:organisation_id>/",
+        assessments_api.PathwayView.as_view(),
+        name="api-pathway",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

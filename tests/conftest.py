@@ -116,6 +116,8 @@ class World:
     standards_user: object
     outsider: object
     superuser: object
+    assessment_a: object = None
+    assessment_b: object = None
 
 
 @pytest.fixture
@@ -131,6 +133,17 @@ def world(db) -> World:
         "demo-standards", OrganisationKind.STANDARD_OWNER, name="Demo Standards Alliance"
     )
     import_example_standards()
+    from batea.standards.models import Ladder
+
+    Ladder.objects.create(
+        code="example-ladder",
+        title={"en": "Example ladder"},
+        is_default=True,
+        rungs=[
+            {"standard": "example-mini-standard", "level": "entry"},
+            {"standard": "example-mini-standard", "level": "certified"},
+        ],
+    )
     for kind, source in (
         (RelationKind.SUPPORT, support),
         (RelationKind.SUPPLY, buyer),
@@ -159,7 +172,7 @@ def world(db) -> World:
         issuer="Agency",
         valid_from=today - timedelta(days=100),
     )
-    return World(
+    world = World(
         org_a=org_a,
         standard_owner=standard_owner,
         org_b=org_b,
@@ -182,6 +195,31 @@ def world(db) -> World:
         outsider=make_user("outsider"),
         superuser=get_user_model().objects.create_superuser("root", password="pw"),
     )
+    world.assessment_a = assess(world.manager_a, org_a)
+    world.assessment_b = assess(world.manager_b, org_b)
+    return world
+
+
+def assess(user, organisation, failing_code="EX-LEG-01"):
+    """A submitted self-assessment against the example standard with one finding, and a
+    corrective action on it."""
+    from batea.assessments import services
+    from batea.standards.models import Requirement, StandardVersion
+
+    version = StandardVersion.objects.get(standard__code="example-mini-standard", version="1.0")
+    assessment = services.start_assessment(
+        user, organisation, version, "self", date.today() - timedelta(days=10)
+    )
+    requirement = Requirement.objects.get(version=version, code=failing_code)
+    services.record_answer(
+        user,
+        assessment,
+        requirement,
+        services.AnswerInput(value="non_compliant", notes="No title yet"),
+    )
+    (finding,) = services.submit(user, assessment)
+    services.add_action(user, finding, "Apply for the title", user)
+    return assessment
 
 
 @pytest.fixture

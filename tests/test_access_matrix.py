@@ -21,6 +21,10 @@ API_BASENAMES = {
     "standard-version": "standard_version",
     "requirement": "requirement",
     "crosswalk": "crosswalk",
+    "assessment": "assessment",
+    "answer": "answer",
+    "nonconformity": "nonconformity",
+    "corrective-action": "corrective_action",
 }
 # Web routes: which fixture object each URL parameter refers to, and by which attribute.
 PARAMETERS = {
@@ -30,7 +34,13 @@ PARAMETERS = {
     "licence_id": ("licence", "pk"),
     "code": ("standard", "code"),
     "version": ("standard_version", "version"),
+    "assessment_id": ("assessment", "pk"),
+    "nonconformity_id": ("nonconformity", "pk"),
+    "organisation_id": ("org", "pk"),
+    "operation": ("operation", "value"),
 }
+# Views that only accept POST: a GET is refused whatever the object.
+POST_ONLY = {"action-change", "assessment-submit"}
 # Public reference data: every signed-in user may read it, whatever their organisation.
 PUBLIC_READ = {
     "standard-list",
@@ -45,7 +55,7 @@ PUBLIC_READ = {
     "api:crosswalk-detail",
 }
 # What an ASMO manager gets on their own side, where it is not 200.
-MANAGER_EXPECTS = {"standard-import": 403}
+MANAGER_EXPECTS = {"standard-import": 403, **{name: 405 for name in POST_ONLY}}
 # Strings that only organisation B's data contains.
 B_MARKERS = ["Zzsecretova", "Betasecret", "LIC-BETASECRET", "beta-assoc", "Beta Miners"]
 
@@ -78,7 +88,14 @@ def objects_of(world, side: str) -> dict:
     suffix = "a" if side == "a" else "b"
     relation = world.org_a.incoming_relations.first() if side == "a" else None
     version = StandardVersion.objects.select_related("standard").first()
+    assessment = getattr(world, f"assessment_{suffix}")
+    finding = assessment.answers.get().finding
     return {
+        "assessment": assessment,
+        "answer": assessment.answers.get(),
+        "nonconformity": finding,
+        "corrective_action": finding.actions.get(),
+        "operation": type("Literal", (), {"value": "plan"}),
         "standard": version.standard,
         "standard_version": version,
         "requirement": Requirement.objects.filter(version=version).first(),
@@ -149,7 +166,9 @@ def test_nothing_of_another_organisation_is_reachable(world, client_for, name, p
     if url is None:
         return
     response = client.get(url)
-    if name in MANAGER_EXPECTS:
+    if name in POST_ONLY:
+        assert response.status_code == 405, url
+    elif name in MANAGER_EXPECTS:
         assert response.status_code == MANAGER_EXPECTS[name], url
     elif name in PUBLIC_READ:
         assert response.status_code == 200, url
@@ -209,6 +228,8 @@ def test_other_roles_see_nothing_of_an_unrelated_organisation(world, client_for,
         response = client.get(url)
         if name in PUBLIC_READ:
             assert response.status_code == 200, f"{user_attr} {url}"
+        elif name in POST_ONLY:
+            assert response.status_code == 405, f"{user_attr} {url}"
         elif params:
             assert response.status_code in (403, 404), f"{user_attr} {url}"
         else:

@@ -41,6 +41,7 @@ def standard_data(result: StandardResult, language: str = "en") -> dict:
     current = result.current_level
     return {
         "standard": result.standard,
+        "title": text(result.title, language),
         "version": result.version,
         "evaluated_on": result.evaluated_on.isoformat(),
         "years_since_entry": result.years_since_entry,

@@ -100,14 +100,23 @@ _READ_REGISTRY = {
 RELATION_GRANTS: tuple[
     tuple[RelationKind, frozenset[Role], dict[Resource, frozenset[str]]], ...
 ] = (
-    (RelationKind.SUPPORT, frozenset({Role.SUPPORT_OFFICER}), _READ_REGISTRY),
+    # Support officers follow their portfolio along its pathway (read-only).
+    (
+        RelationKind.SUPPORT,
+        frozenset({Role.SUPPORT_OFFICER}),
+        {**_READ_REGISTRY, Resource.ASSESSMENT: frozenset({VIEW})},
+    ),
     # Peer reviewers of a support organisation review the groups it supports.
     (
         RelationKind.SUPPORT,
         frozenset({Role.PEER_REVIEWER}),
         {**_READ_REGISTRY, Resource.ASSESSMENT: frozenset({VIEW, CHANGE})},
     ),
-    (RelationKind.CERTIFICATION, frozenset({Role.CERTIFIER}), _READ_REGISTRY),
+    (
+        RelationKind.CERTIFICATION,
+        frozenset({Role.CERTIFIER}),
+        {**_READ_REGISTRY, Resource.ASSESSMENT: frozenset({VIEW})},
+    ),
     # Auditors of the certification body record external audits.
     (
         RelationKind.CERTIFICATION,

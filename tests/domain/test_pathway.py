@@ -292,3 +292,26 @@ class TestCorrectiveActionRules:
         from batea.domain.pathway.actions import SEVERITY_RANK, escalate
 
         assert SEVERITY_RANK[escalate(severity, due, today).severity] >= SEVERITY_RANK[severity]
+
+
+def test_only_compliant_answers_carry_over_a_broader_mapping():
+    crosswalk = Crosswalk(
+        "x",
+        {},
+        ("a", "1"),
+        ("b", "1"),
+        [Mapping("R1", "S1", "broader"), Mapping("R2", "S2", "equivalent")],
+        {},
+    )
+    answers = {
+        "a": [
+            Answer("R1", "non_compliant"),
+            Answer("R2", "non_compliant"),
+            Answer("R1", "compliant", subject="m1"),
+        ]
+    }
+    reused = reuse_answers("b", answers, [crosswalk])
+    assert sorted((a.requirement, a.value, a.subject) for a in reused) == [
+        ("S1", "compliant", "m1"),
+        ("S2", "non_compliant", None),
+    ]

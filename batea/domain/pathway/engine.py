@@ -126,6 +126,7 @@ class StandardResult:
     requirements: dict[str, RequirementResult]
     upcoming: list[Obligation]
     next_steps: list[Step]
+    title: dict = field(default_factory=dict)
 
     @property
     def current_level(self) -> LevelResult | None:
@@ -201,6 +202,7 @@ def evaluate(
         key=lambda o: (o.binding_on, SEVERITY_ORDER[o.requirement.kind], o.requirement.order),
     )
     standard = StandardResult(
+        title=catalogue.title,
         standard=catalogue.id,
         version=catalogue.version,
         evaluated_on=on,
@@ -352,7 +354,7 @@ def _next_steps(result: StandardResult, entry_date: date, on: date) -> list[Step
                         Requirement(rule_id, "", {}, {}, "organisation", "core", 0, "pass_fail"),
                         on,
                         Problem(
-                            rule_id,
+                            "",
                             gettext_noop("Show that the eligibility rule %(rule)s is met."),
                             {"rule": rule_id},
                         ),
@@ -366,7 +368,7 @@ def _next_steps(result: StandardResult, entry_date: date, on: date) -> list[Step
                     obligation.requirement,
                     obligation.binding_on,
                     Problem(
-                        obligation.requirement.id,
+                        "",
                         gettext_noop("Becomes binding on %(date)s: prepare it."),
                         {"date": obligation.binding_on.isoformat()},
                     ),
@@ -404,7 +406,7 @@ def _development_steps(result: StandardResult, target: LevelResult, on: date) ->
         Step(
             r.requirement,
             on,
-            Problem(r.requirement.id, template, {"score": r.score, "threshold": threshold}),
+            Problem("", template, {"score": r.score, "threshold": threshold}),
             target.level.id,
         )
         for r in weakest[:3]
@@ -412,12 +414,11 @@ def _development_steps(result: StandardResult, target: LevelResult, on: date) ->
 
 
 def _reason(result: RequirementResult) -> Problem:
-    rid = result.requirement.id
     if result.status == "not_assessed":
-        return Problem(rid, gettext_noop("Not assessed yet."))
+        return Problem("", gettext_noop("Not assessed yet."))
     if result.status == "share_too_low":
         return Problem(
-            rid,
+            "",
             gettext_noop("%(compliant)s of %(total)s comply; %(required)s %% needed."),
             {
                 "compliant": result.compliant,
@@ -426,5 +427,5 @@ def _reason(result: RequirementResult) -> Problem:
             },
         )
     return Problem(
-        rid, gettext_noop("Not met in the %(source)s assessment."), {"source": result.source}
+        "", gettext_noop("Not met in the %(source)s assessment."), {"source": result.source}
     )

@@ -16,6 +16,8 @@ from batea.domain.standards.catalogue import Catalogue
 from batea.domain.standards.crosswalk import Crosswalk
 
 # An answer to the `from` requirement answers the `to` one when it covers at least as much.
+# Through an equivalence every answer carries over; through a broader requirement only a
+# compliant one does (failing the broader one does not mean failing the narrower one).
 FORWARD = ("equivalent", "broader")
 BACKWARD = ("equivalent", "narrower")
 
@@ -48,19 +50,30 @@ def reuse_answers(
     for crosswalk in crosswalks:
         source, target = crosswalk.source[0], crosswalk.target[0]
         if target == standard and source in answers_by_standard:
-            links = [(m.source, m.target) for m in crosswalk.mappings if m.relation in FORWARD]
+            links = [
+                (m.source, m.target, m.relation == "equivalent")
+                for m in crosswalk.mappings
+                if m.relation in FORWARD
+            ]
             origin, given = source, answers_by_standard[source]
         elif source == standard and target in answers_by_standard:
-            links = [(m.target, m.source) for m in crosswalk.mappings if m.relation in BACKWARD]
+            links = [
+                (m.target, m.source, m.relation == "equivalent")
+                for m in crosswalk.mappings
+                if m.relation in BACKWARD
+            ]
             origin, given = target, answers_by_standard[target]
         else:
             continue
         by_requirement: dict[str, list[Answer]] = {}
         for answer in given:
             by_requirement.setdefault(answer.requirement, []).append(answer)
-        for from_id, to_id in links:
+        for from_id, to_id, equivalent in links:
             for answer in by_requirement.get(from_id, ()):
-                reused.append(replace(answer, requirement=to_id, reused_from=f"{origin}:{from_id}"))
+                if equivalent or answer.met:
+                    reused.append(
+                        replace(answer, requirement=to_id, reused_from=f"{origin}:{from_id}")
+                    )
     return reused
 
 
