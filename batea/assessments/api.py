@@ -231,7 +231,7 @@ class PathwayView(APIView):
         standard = request.query_params.get("standard")
         language = (request.LANGUAGE_CODE or "en")[:2]
         if standard:
-            version = pathway.current_version(standard)
+            version = pathway.version_for(organisation, standard)
             if version is None:
                 raise exceptions.ValidationError({"standard": _("Unknown standard.")})
             results = [pathway.evaluate_standard(organisation, version, on)]

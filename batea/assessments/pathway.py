@@ -25,6 +25,21 @@ def current_version(standard_code: str) -> StandardVersion | None:
     )
 
 
+def version_for(organisation, standard_code: str) -> StandardVersion | None:
+    """The version an organisation is evaluated on: the newest one it has final answers for
+    (its records stay tied to what was asked), else the newest published one."""
+    assessed = (
+        StandardVersion.objects.filter(
+            standard__code=standard_code,
+            assessments__organisation=organisation,
+            assessments__status__in=FINAL,
+        )
+        .order_by("-imported_at")
+        .first()
+    )
+    return assessed or current_version(standard_code)
+
+
 def answers_for(organisation, versions: list[StandardVersion]) -> dict[str, list[Answer]]:
     """Final (submitted or reviewed) current answers of the organisation, by standard code,
     in one query."""
@@ -108,7 +123,7 @@ def evaluate_ladder_for(organisation, ladder: Ladder, on: date | None = None):
     on = on or timezone.localdate()
     versions = {}
     for rung in ladder.rungs:
-        version = current_version(rung["standard"])
+        version = version_for(organisation, rung["standard"])
         if version is not None:
             versions[rung["standard"]] = version
     catalogues = {code: version.catalogue() for code, version in versions.items()}

@@ -57,7 +57,7 @@ class Command(BaseCommand):
 
     def _results(self, organisation, standard: str | None, on):
         if standard:
-            version = pathway.current_version(standard)
+            version = pathway.version_for(organisation, standard)
             if version is None:
                 raise CommandError(f"No standard {standard!r}; see `batea standards list`.")
             return [pathway.evaluate_standard(organisation, version, on)]
