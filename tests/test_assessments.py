@@ -228,11 +228,25 @@ class TestPathway:
         assert data["standards"][0]["current_level"] == "entry", data
 
     def test_the_pathway_page_and_pdf_report_in_spanish(self, world, client_for):
+        from batea.registry.models import Organisation
+
+        Organisation.objects.filter(pk=world.org_a.pk).update(
+            entry_date=TODAY - timedelta(days=800)
+        )
         client = client_for(world.manager_a)
         client.post("/i18n/setlang/", {"language": "es", "next": "/"})
         page = client.get(f"/orgs/{world.org_a.slug}/pathway/")
         assert page.status_code == 200
         assert "EX-LEG-01" in page.content.decode()
+        # The member requirement's roll-up names who does not comply yet.
+        blockers = [
+            b
+            for item in page.context["standards"]
+            for level in item["levels"]
+            for b in level["blocking"]
+            if b["requirement"] == "EX-LEG-02"
+        ]
+        assert blockers and "Alicia Aguirre" in blockers[0]["failing_names"]
         pdf = client.get(f"/orgs/{world.org_a.slug}/pathway.pdf")
         assert pdf["Content-Type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
@@ -254,8 +268,12 @@ class TestEntryPages:
         assert response.status_code == 302
         page = client.get(f"/assessments/{assessment.pk}/")
         assert page.context["requirement"].code == "EX-ENV-01"
-        saved = client.post(f"/assessments/{assessment.pk}/?step=0", {"score": "4"})
+        saved = client.post(
+            f"/assessments/{assessment.pk}/?step=0",
+            {"score": "4", "latitude": "5.17", "longitude": "-76.65"},
+        )
         assert saved.status_code == 302 and saved["Location"].endswith("step=1")
+        assert assessment.answers.get().latitude == 5.17
         bad = client.post(f"/assessments/{assessment.pk}/?step=1", {"score": "4"})
         assert bad.status_code == 400  # EX-ENV-02 is pass/fail
         client.post(f"/assessments/{assessment.pk}/?step=1", {"value": "compliant"})

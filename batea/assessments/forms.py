@@ -58,6 +58,12 @@ class AnswerForm(forms.Form):
         ),
     )
     reason = forms.CharField(label=_("Reason for the correction"), required=False)
+    latitude = forms.FloatField(
+        required=False, min_value=-90, max_value=90, widget=forms.HiddenInput
+    )
+    longitude = forms.FloatField(
+        required=False, min_value=-180, max_value=180, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, value_choices, **kwargs):
         super().__init__(*args, **kwargs)

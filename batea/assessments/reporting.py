@@ -31,6 +31,7 @@ def level_data(result: LevelResult, language: str = "en") -> dict:
                 "applicable": b.applicable
                 if b.requirement.applies_to in ("member", "site")
                 else None,
+                "failing": list(b.failing),
             }
             for b in result.blocking
         ],

@@ -24,6 +24,7 @@ from batea.domain.access import CHANGE, VIEW, Resource
 from batea.domain.pathway.engine import VALUES
 from batea.domain.pathway.ladder import current_rung
 from batea.domain.standards.catalogue import text
+from batea.registry.models import Member, Site
 
 
 def organisation_for(request, slug: str, action: str = VIEW):
@@ -33,11 +34,47 @@ def organisation_for(request, slug: str, action: str = VIEW):
     )
 
 
-def pathway_context(organisation, on=None) -> dict:
+def name_failing_subjects(user, standards: list[dict], shown: int = 10) -> None:
+    """Replace the ids of members and sites that do not comply by the names the user may
+    see (at most `shown` per requirement), in two queries."""
+    ids = {
+        subject
+        for item in standards
+        for level in item["levels"]
+        for blocker in level["blocking"]
+        for subject in blocker["failing"][:shown]
+    }
+    names = {
+        str(pk): f"{given} {family}".strip()
+        for pk, given, family in Member.objects.visible_to(user)
+        .filter(id__in=ids)
+        .values_list("id", "given_name", "family_name")
+    }
+    names.update(
+        {
+            str(pk): name
+            for pk, name in Site.objects.visible_to(user)
+            .filter(id__in=ids)
+            .values_list("id", "name")
+        }
+    )
+    for item in standards:
+        for level in item["levels"]:
+            for blocker in level["blocking"]:
+                blocker["failing_names"] = [
+                    names[s] for s in blocker["failing"][:shown] if s in names
+                ]
+
+
+def pathway_context(organisation, user, on=None) -> dict:
     ladder = pathway.default_ladder()
     language = (get_language() or "en")[:2]
     rungs = pathway.evaluate_ladder_for(organisation, ladder, on) if ladder else []
-    standards = list({r.standard.standard: r.standard for r in rungs}.values())
+    standards = [
+        standard_data(result, language)
+        for result in {r.standard.standard: r.standard for r in rungs}.values()
+    ]
+    name_failing_subjects(user, standards)
     return {
         "organisation": organisation,
         "ladder": ladder,
@@ -52,7 +89,7 @@ def pathway_context(organisation, on=None) -> dict:
             for r in rungs
         ],
         "climbed": current_rung(rungs),
-        "standards": [standard_data(result, language) for result in standards],
+        "standards": standards,
         "evaluated_on": on or timezone.localdate(),
         "open_findings": NonConformity.objects.filter(
             organisation=organisation, status="open"
@@ -68,7 +105,8 @@ class PathwayView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(pathway_context(organisation_for(self.request, kwargs["org_slug"])))
+        organisation = organisation_for(self.request, kwargs["org_slug"])
+        context.update(pathway_context(organisation, self.request.user))
         return context
 
 
@@ -78,7 +116,7 @@ class PathwayPdfView(LoginRequiredMixin, View):
     def get(self, request, org_slug):
         from weasyprint import HTML
 
-        context = pathway_context(organisation_for(request, org_slug))
+        context = pathway_context(organisation_for(request, org_slug), request.user)
         context["generated_at"] = timezone.now()
         html = render_to_string("assessments/pathway_report.html", context, request=request)
         pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
@@ -225,6 +263,8 @@ class AssessmentEntryView(LoginRequiredMixin, TemplateView):
                         notes=data["notes"],
                         evidence=data["evidence"],
                         reason=data["reason"],
+                        latitude=data["latitude"],
+                        longitude=data["longitude"],
                     ),
                 )
             except ValidationError as error:
