@@ -40,3 +40,29 @@ def test_compiled_catalogues_match_their_sources(path):
     assert {e.msgid: e.msgstr for e in compiled} == {
         e.msgid: e.msgstr for e in source.translated_entries()
     }, "run `make messages` (or python -m batea.i18n_compile)"
+
+
+def test_every_string_in_the_code_is_in_the_catalogues(tmp_path):
+    """Extract the messages afresh (gettext's xgettext, as `make messages` does) from a copy
+    of the code and check that no string is missing from the catalogues."""
+    import shutil
+    import subprocess
+    import sys
+
+    assert shutil.which("xgettext"), "install gettext (apt-get install gettext)"
+    copy = tmp_path / "batea"
+    shutil.copytree(LOCALE.parent, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
+    subprocess.run(
+        [sys.executable, "-m", "django", "makemessages", "-l", "es", "--no-obsolete"],
+        cwd=copy,
+        check=True,
+        capture_output=True,
+        env={
+            "DJANGO_SETTINGS_MODULE": "batea.test_settings",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(LOCALE.parent.parent),
+        },
+    )
+    extracted = polib.pofile(str(copy / "locale" / "es" / "LC_MESSAGES" / "django.po"))
+    missing = [e.msgid for e in extracted.untranslated_entries() + extracted.fuzzy_entries()]
+    assert missing == [], "run `make messages` and translate these"
