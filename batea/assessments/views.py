@@ -142,6 +142,7 @@ class AssessmentListView(LoginRequiredMixin, TemplateView):
             .filter(organisation=self.organisation)
             .select_related("version__standard", "member", "site", "assessor")
             .annotate(answer_count=Count("answers", filter=Q(answers__current=True)))
+            .order_by("-assessed_on", "-created_at")
         )
         page = Paginator(assessments, 50).get_page(self.request.GET.get("page"))
         context.update(
