@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "batea.registry",
     "batea.standards",
     "batea.assessments",
+    "batea.groups",
     "batea.web",
 ]
 

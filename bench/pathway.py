@@ -541,13 +541,12 @@ def run(options: Options) -> Report:
     """Load the organisations, time the pathway over all of them and the SQL lower bound."""
     import django
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     database = setup_django()
     from batea.assessments.pathway import evaluate_standard
     from batea.registry.models import Organisation
-
-    from django.db import connection
 
     size = requested_size(connection.vendor)
     passes = _env_int("BENCH_PATHWAY_PASSES", DEFAULT_PASSES)

@@ -601,6 +601,12 @@ class Site(FieldConstraintErrors, TimeStamped):
     uses_cyanide = models.BooleanField(_("uses cyanide"), default=False)
     workforce = models.PositiveIntegerField(_("workforce"), default=0)
     women_in_workforce = models.PositiveIntegerField(_("women in the workforce"), default=0)
+    attributes = models.JSONField(
+        _("survey attributes"),
+        default=dict,
+        blank=True,
+        help_text=_('Extra facts from site surveys, e.g. {"armed_group_presence": false}.'),
+    )
 
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.SITE

@@ -1,0 +1,83 @@
+"""Group certification from the database: member facts, risk classes, audit samples."""
+
+from datetime import date
+
+from django.db.models import Count, Max, Q
+
+from batea.assessments.models import NonConformity
+from batea.domain.group.risk import MemberFacts, classify
+from batea.domain.group.sampling import Candidate, Policy, Sample, draw
+from batea.registry.models import Member
+
+IN_GROUP = ("approved", "conditional", "suspended")
+
+
+def member_facts(organisation, today: date) -> list[MemberFacts]:
+    """Facts for every member of the group in one query (plus one for findings)."""
+    members = (
+        Member.objects.filter(organisation=organisation, status__in=IN_GROUP)
+        .select_related("primary_site")
+        .annotate(
+            last_inspected=Max(
+                "assessments__assessed_on", filter=Q(assessments__kind__in=["ics", "audit"])
+            )
+        )
+        .order_by("id")
+    )
+    findings = dict(
+        NonConformity.objects.filter(
+            organisation=organisation, answer__assessment__member__isnull=False
+        )
+        .values_list("answer__assessment__member_id")
+        .annotate(n=Count("id", filter=Q(status="open")))
+    )
+    past = dict(
+        NonConformity.objects.filter(
+            organisation=organisation, status="closed", answer__assessment__member__isnull=False
+        )
+        .values_list("answer__assessment__member_id")
+        .annotate(n=Count("id"))
+    )
+    facts = []
+    for member in members:
+        site = member.primary_site
+        facts.append(
+            MemberFacts(
+                member=str(member.pk),
+                joined_on=member.join_date,
+                open_nonconformities=findings.get(member.pk, 0),
+                past_nonconformities=past.get(member.pk, 0),
+                last_inspected_on=member.last_inspected,
+                uses_mercury=bool(site and site.uses_mercury),
+                uses_cyanide=bool(site and site.uses_cyanide),
+                holding_hectares=float(site.area_ha) if site and site.area_ha is not None else None,
+                site_attributes=dict(site.attributes) if site else {},
+            )
+        )
+    return facts
+
+
+def open_major_members(organisation) -> set[str]:
+    return {
+        str(pk)
+        for pk in NonConformity.objects.filter(
+            organisation=organisation,
+            status="open",
+            severity__in=["major", "critical"],
+            answer__assessment__member__isnull=False,
+        ).values_list("answer__assessment__member_id", flat=True)
+    }
+
+
+def sample_group(organisation, sampling: dict | None, seed: int, today: date) -> Sample:
+    """Classify every member and draw the external-audit sample the standard asks for."""
+    majors = open_major_members(organisation)
+    candidates = [
+        Candidate(
+            facts.member,
+            classify(facts, today).risk,
+            open_major_nonconformity=facts.member in majors,
+        )
+        for facts in member_facts(organisation, today)
+    ]
+    return draw(candidates, Policy.from_catalogue(sampling), seed)
