@@ -40,6 +40,7 @@ urlpatterns = [
     path("", include("batea.registry.urls")),
     path("", include("batea.standards.urls")),
     path("", include("batea.assessments.urls")),
+    path("", include("batea.groups.urls")),
     path("api/", include((router.urls, "api"))),
     path(
         "api/pathway/<uuid:organisation_id>/",

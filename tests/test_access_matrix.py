@@ -40,7 +40,7 @@ PARAMETERS = {
     "operation": ("operation", "value"),
 }
 # Views that only accept POST: a GET is refused whatever the object.
-POST_ONLY = {"action-change", "assessment-submit"}
+POST_ONLY = {"action-change", "assessment-submit", "member-decide"}
 # Public reference data: every signed-in user may read it, whatever their organisation.
 PUBLIC_READ = {
     "standard-list",

@@ -55,3 +55,93 @@ def test_bad_input_is_refused_with_a_clear_message(world):
         sample(world.buyer.slug, "--standard", "example-mini-standard", "--seed", "1")
     with pytest.raises(CommandError, match="No organisation"):
         sample("nowhere", "--standard", "example-mini-standard")
+
+
+class TestDecisions:
+    def test_a_sanction_from_the_catalogue_changes_the_status_with_a_record(self, world):
+        from datetime import date
+
+        from batea.groups.services import decide
+        from batea.standards.models import StandardVersion
+
+        version = StandardVersion.objects.get(version="1.0")
+        decision = decide(
+            world.manager_a,
+            world.member_a,
+            sanction="exclusion",
+            version=version,
+            reason="Sold outside gold as certified",
+            decided_on=date.today(),
+        )
+        world.member_a.refresh_from_db()
+        assert world.member_a.status == "excluded"
+        assert (decision.from_status, decision.to_status, decision.decided_by) == (
+            "approved",
+            "excluded",
+            world.manager_a,
+        )
+
+    def test_illegal_transitions_unknown_sanctions_and_outsiders_are_refused(self, world):
+        from datetime import date
+
+        from django.core.exceptions import PermissionDenied, ValidationError
+
+        from batea.groups.models import MemberDecision
+        from batea.groups.services import decide
+        from batea.standards.models import StandardVersion
+
+        version = StandardVersion.objects.get(version="1.0")
+        with pytest.raises(ValidationError, match="no sanction fine"):
+            decide(
+                world.manager_a,
+                world.member_a,
+                sanction="fine",
+                version=version,
+                reason="x",
+                decided_on=date.today(),
+            )
+        with pytest.raises(ValidationError, match="cannot go from approved to applicant"):
+            decide(
+                world.manager_a,
+                world.member_a,
+                target="applicant",
+                reason="x",
+                decided_on=date.today(),
+            )
+        with pytest.raises(PermissionDenied):
+            decide(
+                world.support_user,
+                world.member_a,
+                target="suspended",
+                reason="x",
+                decided_on=date.today(),
+            )
+        with pytest.raises(ValidationError, match="Say why"):
+            decide(
+                world.manager_a,
+                world.member_a,
+                target="suspended",
+                reason=" ",
+                decided_on=date.today(),
+            )
+        assert not MemberDecision.objects.exists()
+        world.member_a.refresh_from_db()
+        assert world.member_a.status == "approved"
+
+
+def test_the_committee_decides_from_the_member_page(world, client_for):
+    client = client_for(world.manager_a)
+    page = client.get(f"/members/{world.member_a.pk}/")
+    assert "Record the decision" in page.content.decode()
+    response = client.post(
+        f"/members/{world.member_a.pk}/decide/",
+        {"decision": "status:conditional", "reason": "Late dues"},
+    )
+    assert response.status_code == 302
+    world.member_a.refresh_from_db()
+    assert world.member_a.status == "conditional"
+    assert "Late dues" in client.get(f"/members/{world.member_a.pk}/").content.decode()
+    other = client_for(world.manager_b).post(
+        f"/members/{world.member_a.pk}/decide/", {"decision": "status:excluded", "reason": "x"}
+    )
+    assert other.status_code == 404

@@ -81,3 +81,64 @@ def sample_group(organisation, sampling: dict | None, seed: int, today: date) ->
         for facts in member_facts(organisation, today)
     ]
     return draw(candidates, Policy.from_catalogue(sampling), seed)
+
+
+def decide(
+    user,
+    member,
+    *,
+    reason: str,
+    decided_on: date,
+    target: str | None = None,
+    sanction: str | None = None,
+    version=None,
+    evidence: str = "",
+):
+    """Record an approval-committee decision and apply it to the member, atomically.
+
+    Either a plain status change (`target`) or a sanction from the standard's catalogue
+    (`sanction`, which needs the standard `version`). Illegal transitions, unknown sanctions
+    and decisions by someone without the right to change members are refused."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.db import transaction
+    from django.utils.translation import gettext as _
+
+    from batea.access.scoping import can
+    from batea.domain.group.sanctions import check_sanction, check_transition
+    from batea.groups.models import MemberDecision
+    from batea.registry.models import explain
+
+    if not can(user, member, "change"):
+        raise PermissionDenied(_("Only the group's managers decide on members."))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the committee decided this.")})
+    with transaction.atomic():
+        locked = Member.objects.select_for_update().get(pk=member.pk)
+        current = locked.status
+        if sanction:
+            if version is None:
+                raise ValidationError(
+                    {"sanction": _("Name the standard whose sanction catalogue applies.")}
+                )
+            target, problem = check_sanction(
+                sanction, version.document.get("sanctions", []), current
+            )
+        else:
+            problem = check_transition(current, target) if target != current else None
+        if problem is not None:
+            raise ValidationError({problem.path: explain(problem)})
+        decision = MemberDecision.objects.create(
+            member=locked,
+            from_status=current,
+            to_status=target,
+            sanction=sanction or "",
+            standard_version=version,
+            reason=reason.strip(),
+            evidence=evidence,
+            decided_by=user,
+            decided_on=decided_on,
+        )
+        if target != current:
+            locked.status = target
+            locked.save(update_fields=["status", "updated_at"])
+    return decision

@@ -309,8 +309,19 @@ class MemberDetailView(LoginRequiredMixin, DetailView):
         )
 
     def get_context_data(self, **kwargs):
+        from batea.groups.models import MemberDecision
+        from batea.groups.views import sanction_options
+
         context = super().get_context_data(**kwargs)
         context["can_change"] = can(self.request.user, self.object, CHANGE)
+        context["decisions"] = (
+            MemberDecision.objects.visible_to(self.request.user)
+            .filter(member=self.object)
+            .select_related("decided_by")
+        )
+        if context["can_change"]:
+            context["statuses"] = Member.Status.choices
+            context["sanctions"] = sanction_options(self.object)
         return context
 
 

@@ -1,0 +1,57 @@
+"""Approval-committee decisions on members: status changes and sanctions, with their record."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from batea.access.scoping import ScopedQuerySet
+from batea.domain.access import Resource
+from batea.registry.models import Member, MemberStatus
+
+
+class MemberDecision(models.Model):
+    """Who decided what about a member's status, when, why and on what evidence.
+
+    Decisions are never edited: a later decision supersedes an earlier one."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="decisions", verbose_name=_("member")
+    )
+    from_status = models.CharField(_("from"), max_length=16, choices=MemberStatus.choices)
+    to_status = models.CharField(_("to"), max_length=16, choices=MemberStatus.choices)
+    sanction = models.CharField(_("sanction"), max_length=64, blank=True)
+    standard_version = models.ForeignKey(
+        "standards.StandardVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"))
+    evidence = models.TextField(_("evidence"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_on = models.DateField(_("decided on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.MEMBER
+    scope_organisation_field = "member__organisation_id"
+
+    class Meta:
+        ordering = ["-decided_on", "-created_at"]
+        verbose_name = _("member decision")
+        verbose_name_plural = _("member decisions")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="decision_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member}: {self.from_status} → {self.to_status}"

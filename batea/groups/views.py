@@ -1,0 +1,59 @@
+"""The approval committee's decision on a member, from the member page."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from batea.groups.services import decide
+from batea.registry.models import Member
+from batea.standards.models import StandardVersion
+
+
+def sanction_options(member) -> list[tuple[str, str, str]]:
+    """(version id, sanction id, title) of the standards the group is assessed against."""
+    from batea.standards.models import localized
+
+    versions = StandardVersion.objects.filter(
+        assessments__organisation_id=member.organisation_id
+    ).distinct()
+    return [
+        (str(v.pk), s["id"], f"{localized(s['title'])} ({v.standard.code})")
+        for v in versions.select_related("standard")
+        for s in v.document.get("sanctions", [])
+    ]
+
+
+class MemberDecisionView(LoginRequiredMixin, View):
+    def post(self, request, member_id):
+        member = get_object_or_404(Member.objects.visible_to(request.user), pk=member_id)
+        choice = request.POST.get("decision", "")
+        version = sanction = target = None
+        if choice.startswith("sanction:"):
+            _prefix, version_id, sanction = choice.split(":", 2)
+            version = (
+                StandardVersion.objects.filter(pk=version_id).first()
+                if len(version_id) == 36
+                else None
+            )
+        else:
+            target = choice.removeprefix("status:")
+        try:
+            decide(
+                request.user,
+                member,
+                target=target,
+                sanction=sanction,
+                version=version,
+                reason=request.POST.get("reason", ""),
+                evidence=request.POST.get("evidence", ""),
+                decided_on=timezone.localdate(),
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Decision recorded."))
+        return redirect("member-detail", member.pk)
