@@ -147,7 +147,8 @@ class TestLifecycle:
         call_command("actions", "escalate", stdout=out)
         finding.refresh_from_db()
         assert finding.severity == "major" and not finding.flagged_for_suspension
-        call_command("actions", "escalate", "--at", str(TODAY + timedelta(days=1)), stdout=out)
+        # As a major it has the major deadline from today; past that it is flagged.
+        call_command("actions", "escalate", "--at", str(TODAY + timedelta(days=91)), stdout=out)
         finding.refresh_from_db()
         assert finding.flagged_for_suspension
 
@@ -317,3 +318,99 @@ class TestEntryPages:
         )
         assert response.status_code == 400
         assert not assessment.answers.exists()
+
+
+class TestReviewFindings:
+    """Regressions for what a review of the first version found."""
+
+    def test_roles_held_elsewhere_do_not_count_in_this_organisation(self, world):
+        from batea.access.models import RoleAssignment
+
+        RoleAssignment.objects.create(
+            user=world.auditor_user, organisation=world.org_b, role="auditor"
+        )
+        RoleAssignment.objects.create(user=world.manager_b, organisation=world.cb, role="auditor")
+        manager_b = type(world.manager_b).objects.get(pk=world.manager_b.pk)
+        # manager_b manages B and is an auditor of the certification body engaged with A:
+        # in A it may record audits, but not self-assessments.
+        assert services.assessable_kinds(manager_b, world.org_a) == ["audit"]
+
+    def test_only_the_assessor_or_a_recorder_of_that_kind_submits(self, world):
+        audit = services.start_assessment(
+            world.auditor_user, world.org_a, version(), "audit", TODAY
+        )
+        services.record_answer(
+            world.auditor_user,
+            audit,
+            requirement("EX-LEG-01"),
+            services.AnswerInput(value="non_compliant"),
+        )
+        with pytest.raises(PermissionDenied):
+            services.submit(world.manager_a, audit)
+
+    def test_a_correction_withdraws_the_finding_it_made_wrong(self, world):
+        finding = world.assessment_a.answers.get().finding
+        services.record_answer(
+            world.manager_a,
+            world.assessment_a,
+            requirement("EX-LEG-01"),
+            services.AnswerInput(value="compliant", reason="Title found"),
+        )
+        finding.refresh_from_db()
+        assert finding.status == "withdrawn"
+
+    def test_escalating_twice_on_the_same_day_changes_nothing_more(self, world):
+        finding = world.assessment_a.answers.get().finding
+        NonConformity.objects.filter(pk=finding.pk).update(
+            severity="minor", due_on=TODAY - timedelta(days=1)
+        )
+        assert services.escalate_overdue(TODAY) == 1
+        assert services.escalate_overdue(TODAY) == 0
+        finding.refresh_from_db()
+        assert (finding.severity, finding.flagged_for_suspension) == ("major", False)
+        assert finding.due_on == TODAY + timedelta(days=90)
+
+    def test_actions_are_completed_by_their_owner_and_verified_by_someone_else(
+        self, world, client_for
+    ):
+        finding = world.assessment_a.answers.get().finding
+        action = finding.actions.get()
+        with pytest.raises(PermissionDenied):
+            services.complete_action(world.auditor_user, action, "done")
+        with pytest.raises(ValidationError, match="role in the organisation"):
+            services.add_action(world.manager_a, finding, "x", world.buyer_user)
+        response = client_for(world.manager_a).post(
+            f"/orgs/{world.org_a.slug}/findings/{finding.pk}/bogus/", {"action": action.pk}
+        )
+        assert response.status_code == 404
+
+    def test_evidence_must_be_a_photo_or_pdf_of_at_most_10_mb(self, world):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        assessment = draft(world)
+        page = SimpleUploadedFile("page.html", b"<script>")
+        with pytest.raises(ValidationError, match="photo or a PDF"):
+            services.record_answer(
+                world.manager_a,
+                assessment,
+                requirement("EX-LEG-01"),
+                services.AnswerInput(value="compliant", evidence=page),
+            )
+        assert not assessment.answers.exists()
+
+    def test_a_ladder_rung_missing_from_the_version_is_skipped_not_a_crash(self, world, client_for):
+        from batea.standards.models import Ladder
+
+        Ladder.objects.update(rungs=[{"standard": "example-mini-standard", "level": "gone"}])
+        assert (
+            client_for(world.manager_a).get(f"/orgs/{world.org_a.slug}/pathway/").status_code == 200
+        )
+
+
+def test_a_standard_owner_cannot_publish_a_crosswalk_into_someone_elses_standard(world):
+    from batea.standards import services as standard_services
+    from tests.conftest import EXAMPLE_CROSSWALK
+
+    text = EXAMPLE_CROSSWALK.read_text().replace("id: example-1-0-to-1-1", "id: sneaky")
+    report = standard_services.import_files([("x.yaml", text.encode())], owner=world.standard_owner)
+    assert "Only the owner of example-mini-standard" in str(report.problems[0])

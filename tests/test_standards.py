@@ -300,3 +300,16 @@ def test_the_api_lists_requirements_by_version_and_kind(world, client_for):
     assert {r["code"] for r in data["results"]} == {"EX-LEG-01", "EX-ENV-02"}
     crosswalks = client.get("/api/crosswalks/").json()
     assert crosswalks["results"][0]["mappings"][0]["relation"] == "equivalent"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: &x [1, 2]\nb: *x\n", "aliases"),
+        ("? [a, b]\n: 1\n", "keys must be plain"),
+        ("title: {1: x}\n", "Every key must be a word"),
+        ("a: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ],
+)
+def test_hostile_yaml_is_refused_with_a_message(text, expected):
+    assert any(expected in p for p in problems_of(text))

@@ -113,3 +113,24 @@ def can(user, obj, action: str = VIEW) -> bool:
 
 def roles_of(user) -> set[str]:
     return {role for _, role in user_roles(user)}
+
+
+def roles_granting(user, organisation, resource: str, action: str) -> set[str]:
+    """The user's roles that grant `action` on `resource` of this one organisation, held in
+    it or in an organisation related to it (e.g. an auditor of its certification body)."""
+    roles: set[str] = set()
+    wanted: dict[str, set] = {}
+    for organisation_id, role in user_roles(user):
+        if organisation_id == organisation.pk and own_grant(role, resource, action):
+            roles.add(role)
+        for kind in relation_kinds_granting(role, resource, action):
+            wanted.setdefault(role, set()).add((organisation_id, kind))
+    if wanted:
+        relation = apps.get_model("registry", "Relation")
+        linked = set(
+            relation.objects.active_on(date.today())
+            .filter(target_id=organisation.pk)
+            .values_list("source_id", "kind")
+        )
+        roles |= {role for role, links in wanted.items() if links & linked}
+    return roles

@@ -11,6 +11,7 @@ from rest_framework import exceptions, mixins, serializers, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from batea.access.scoping import organisations_where
 from batea.assessments import pathway, services
 from batea.assessments.models import Answer, Assessment, CorrectiveAction, NonConformity
 from batea.assessments.reporting import standard_data
@@ -45,6 +46,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["subject_type", "assessor", "status", "submitted_at", "reviewed_at"]
 
+    def validate(self, attrs):
+        if attrs.get("member") and attrs.get("site"):
+            raise serializers.ValidationError({"site": _("Choose a member or a site, not both.")})
+        return attrs
+
     def create(self, validated):
         return services.start_assessment(
             self.context["request"].user,
@@ -60,6 +66,10 @@ class AssessmentSerializer(serializers.ModelSerializer):
 
 class AnswerSerializer(serializers.ModelSerializer):
     assessment = ScopedRelatedField(queryset=Assessment.objects.all())
+    latitude = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(
+        required=False, allow_null=True, min_value=-180, max_value=180
+    )
     requirement = serializers.PrimaryKeyRelatedField(queryset=Requirement.objects.all())
     reason = serializers.CharField(
         write_only=True,
@@ -220,7 +230,7 @@ class PathwayView(APIView):
         responses=OpenApiTypes.OBJECT,
     )
     def get(self, request, organisation_id):
-        readable = services.organisations_where(request.user, Resource.ASSESSMENT, VIEW)
+        readable = organisations_where(request.user, Resource.ASSESSMENT, VIEW)
         organisation = get_object_or_404(readable, pk=organisation_id)
         on = None
         if request.query_params.get("at"):

@@ -198,6 +198,7 @@ class NonConformity(TimeStamped):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         CLOSED = "closed", _("Closed")
+        WITHDRAWN = "withdrawn", _("Withdrawn (answer corrected)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     organisation = models.ForeignKey(
@@ -209,7 +210,7 @@ class NonConformity(TimeStamped):
     raised_on = models.DateField(_("raised on"))
     due_on = models.DateField(_("correct by"))
     status = models.CharField(
-        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+        _("status"), max_length=12, choices=Status.choices, default=Status.OPEN
     )
     escalated_on = models.DateField(_("escalated on"), null=True, blank=True)
     flagged_for_suspension = models.BooleanField(_("flagged for suspension"), default=False)
@@ -258,6 +259,9 @@ class CorrectiveAction(TimeStamped):
     )
     closing_evidence = models.TextField(_("closing evidence"), blank=True)
     completed_on = models.DateField(_("completed on"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -284,6 +288,10 @@ class CorrectiveAction(TimeStamped):
             models.CheckConstraint(
                 condition=~Q(status="verified") | Q(verified_by__isnull=False),
                 name="verified_action_names_verifier",
+            ),
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | ~Q(verified_by=F("completed_by")),
+                name="action_verified_by_other_than_completer",
             ),
         ]
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from batea.access.scoping import can, organisations_where, roles_of, sees_everything
+from batea.access.scoping import can, roles_granting, sees_everything
 from batea.assessments.models import Answer, Assessment, CorrectiveAction, NonConformity
 from batea.domain.access import ASSESSMENT_KIND_ROLES, CHANGE, Resource
 from batea.domain.pathway import actions as rules
@@ -22,13 +22,8 @@ def may_record(user, organisation, kind: str) -> bool:
     """Whether `user` may record an assessment of this kind for this organisation."""
     if sees_everything(user):
         return True
-    if (
-        not organisations_where(user, Resource.ASSESSMENT, CHANGE)
-        .filter(pk=organisation.pk)
-        .exists()
-    ):
-        return False
-    return bool(roles_of(user) & ASSESSMENT_KIND_ROLES.get(kind, frozenset()))
+    roles = roles_granting(user, organisation, Resource.ASSESSMENT, CHANGE)
+    return bool(roles & ASSESSMENT_KIND_ROLES.get(kind, frozenset()))
 
 
 def assessable_kinds(user, organisation) -> list[str]:
@@ -92,7 +87,22 @@ class AnswerInput:
     longitude: float | None = None
 
 
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+EVIDENCE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".heic", ".pdf")
+
+
+def _check_evidence(evidence) -> None:
+    if not evidence:
+        return
+    name = getattr(evidence, "name", "").lower()
+    if not name.endswith(EVIDENCE_EXTENSIONS):
+        raise ValidationError({"evidence": _("Evidence must be a photo or a PDF.")})
+    if getattr(evidence, "size", 0) > MAX_EVIDENCE_BYTES:
+        raise ValidationError({"evidence": _("Evidence files are limited to 10 MB.")})
+
+
 def _check_answer(assessment: Assessment, requirement: Requirement, given: AnswerInput) -> None:
+    _check_evidence(given.evidence)
     errors = {}
     if requirement.version_id != assessment.version_id:
         raise ValidationError(
@@ -166,13 +176,22 @@ def record_answer(
             setattr(current, key, value)
         current.save()
         return current
-    if current is not None and not given.reason.strip():
+    if not given.reason.strip():
         raise ValidationError(
             {"reason": _("This assessment is submitted: say why the answer is corrected.")}
         )
     if current is not None:
         current.current = False
         current.save(update_fields=["current"])
+        # A finding raised from an answer that turned out wrong is withdrawn, not left open.
+        NonConformity.objects.filter(answer=current, status="open").update(
+            status=NonConformity.Status.WITHDRAWN, closed_on=timezone.localdate()
+        )
+    if assessment.status == Assessment.Status.REVIEWED:
+        assessment.status = Assessment.Status.SUBMITTED  # the correction needs a new review
+        assessment.reviewed_at = None
+        assessment.reviewed_by = None
+        assessment.save(update_fields=["status", "reviewed_at", "reviewed_by"])
     answer = Answer.objects.create(
         assessment=assessment,
         requirement=requirement,
@@ -188,7 +207,10 @@ def record_answer(
 def submit(user, assessment: Assessment) -> list[NonConformity]:
     """Submit a draft: its answers become final and findings become non-conformities."""
     assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
-    if not can(user, assessment, CHANGE):
+    if not can(user, assessment, CHANGE) or not (
+        assessment.assessor_id == user.pk
+        or may_record(user, assessment.organisation, assessment.kind)
+    ):
         raise PermissionDenied(_("Your role does not allow submitting this assessment."))
     if assessment.status != Assessment.Status.DRAFT:
         raise ValidationError({"status": _("Only a draft can be submitted.")})
@@ -248,6 +270,8 @@ def add_action(
 ) -> CorrectiveAction:
     if not can(user, nonconformity, CHANGE):
         raise PermissionDenied(_("Your role does not allow planning actions here."))
+    if not owner.role_assignments.filter(organisation_id=nonconformity.organisation_id).exists():
+        raise ValidationError({"owner": _("The owner must hold a role in the organisation.")})
     action = CorrectiveAction(
         nonconformity=nonconformity,
         description=description,
@@ -261,13 +285,18 @@ def add_action(
 
 @transaction.atomic
 def complete_action(user, action: CorrectiveAction, evidence: str) -> CorrectiveAction:
-    if not can(user, action, CHANGE):
-        raise PermissionDenied
+    organisation = action.nonconformity.organisation
+    if not can(user, action, CHANGE) or not (
+        action.owner_id == user.pk
+        or "asmo_manager" in roles_granting(user, organisation, Resource.ASSESSMENT, CHANGE)
+    ):
+        raise PermissionDenied(_("Only the owner or the organisation's manager completes it."))
     if not evidence.strip():
         raise ValidationError({"closing_evidence": _("Describe the evidence of the correction.")})
     action.status = CorrectiveAction.Status.DONE
     action.closing_evidence = evidence
     action.completed_on = timezone.localdate()
+    action.completed_by = user
     action.save()
     return action
 
@@ -278,7 +307,7 @@ def verify_action(user, action: CorrectiveAction) -> CorrectiveAction:
     action = CorrectiveAction.objects.select_for_update().get(pk=action.pk)
     if not can(user, action, CHANGE):
         raise PermissionDenied
-    if action.owner_id == user.pk:
+    if user.pk in (action.owner_id, action.completed_by_id):
         raise ValidationError(
             {"verified_by": _("The owner of an action cannot verify it; ask someone else.")}
         )
@@ -311,11 +340,20 @@ def escalate_overdue(today: date, organisations=None) -> int:
             finding.severity,
             finding.flagged_for_suspension,
         ):
+            if result.severity != finding.severity:
+                # Now more severe, it gets that severity's deadline from today.
+                finding.due_on = rules.default_due(today, result.severity, policy)
             finding.severity = result.severity
             finding.flagged_for_suspension = result.flag_for_suspension
             finding.escalated_on = today
             finding.save(
-                update_fields=["severity", "flagged_for_suspension", "escalated_on", "updated_at"]
+                update_fields=[
+                    "severity",
+                    "flagged_for_suspension",
+                    "escalated_on",
+                    "due_on",
+                    "updated_at",
+                ]
             )
             changed += 1
     return changed

@@ -5,7 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -367,10 +367,14 @@ class ActionChangeView(LoginRequiredMixin, View):
                 action = get_object_or_404(finding.actions, pk=request.POST.get("action"))
                 if operation == "complete":
                     services.complete_action(request.user, action, request.POST.get("evidence", ""))
-                else:
+                elif operation == "verify":
                     services.verify_action(request.user, action)
+                else:
+                    raise Http404
         except ValidationError as error:
             messages.error(request, " ".join(str(m) for m in error.messages))
+        except PermissionDenied as error:
+            messages.error(request, str(error) or _("Your role does not allow this."))
         else:
             messages.success(request, _("Saved."))
         return redirect("action-board", organisation.slug)

@@ -107,7 +107,7 @@ def import_files(files: list[tuple[str, bytes]], user=None, owner=None) -> Impor
             _import_catalogue(name, catalogue, user, owner, report)
         if not report.problems:
             for name, crosswalk in crosswalks:
-                _import_crosswalk(name, crosswalk, report)
+                _import_crosswalk(name, crosswalk, report, owner)
         if report.problems:
             transaction.set_rollback(True)
             report.created.clear()
@@ -220,7 +220,22 @@ def _import_catalogue(name, catalogue: Catalogue, user, owner, report: ImportRep
     report.created.append(label)
 
 
-def _import_crosswalk(name, crosswalk: Crosswalk, report: ImportReport) -> None:
+def _import_crosswalk(name, crosswalk: Crosswalk, report: ImportReport, owner=None) -> None:
+    if (
+        owner is not None
+        and not Standard.objects.filter(code=crosswalk.target[0], owner=owner).exists()
+    ):
+        # A crosswalk changes how answers count towards its target standard: only the
+        # target's owner (or the operator) may publish one.
+        report.problems.append(
+            Problem(
+                "to",
+                gettext_noop("Only the owner of %(standard)s can publish crosswalks into it."),
+                {"standard": crosswalk.target[0]},
+                name,
+            )
+        )
+        return
     existing = CrosswalkRow.objects.filter(code=crosswalk.id).first()
     if existing is not None:
         if existing.checksum == crosswalk.checksum:

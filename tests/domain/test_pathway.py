@@ -315,3 +315,53 @@ def test_only_compliant_answers_carry_over_a_broader_mapping():
         ("S1", "compliant", "m1"),
         ("S2", "non_compliant", None),
     ]
+
+
+def test_not_applicable_development_answers_do_not_count_in_the_average():
+    answers = [a for a in everything_compliant() if a.requirement != "EX-ENV-01"]
+    answers += [
+        Answer("EX-ENV-01", score=3, subject="s1"),
+        Answer("EX-ENV-01", "not_applicable", subject="s2"),
+    ]
+    result = evaluate(CATALOGUE, ENTRY, date(2026, 1, 1), answers, POPULATION, ELIGIBLE)
+    assert level(result, "certified").development_average == 3.0
+
+
+def test_a_group_without_members_cannot_meet_member_requirements():
+    result = evaluate(
+        CATALOGUE,
+        ENTRY,
+        date(2026, 1, 1),
+        everything_compliant(),
+        Population(frozenset(), SITES),
+        ELIGIBLE,
+    )
+    assert not result.requirements["EX-LEG-02"].met
+
+
+def test_reuse_carries_the_deciding_answer_only():
+    crosswalk = Crosswalk("x", {}, ("a", "1"), ("b", "1"), [Mapping("R1", "S1", "broader")], {})
+    answers = {
+        "a": [
+            Answer("R1", "non_compliant", kind="audit", assessed_on=date(2025, 1, 1)),
+            Answer("R1", "compliant", kind="self", assessed_on=date(2025, 6, 1)),
+        ]
+    }
+    assert reuse_answers("b", answers, [crosswalk]) == []
+
+
+def test_levels_fixed_at_a_later_year_do_not_hold_the_current_level_back():
+    text = EXAMPLE_STANDARD.read_text().replace(
+        "  - id: certified\n",
+        "  - id: year-6\n    title: {en: Year 6, es: Año 6, fr: Année 6}\n"
+        "    rule:\n      kinds: [core, major, development]\n      up_to_year: 6\n"
+        "      development_average_min: 4.5\n"
+        "  - id: certified\n",
+    )
+    catalogue, problems = load_catalogue(text)
+    assert problems == []
+    result = evaluate(
+        catalogue, ENTRY, date(2025, 6, 1), everything_compliant(), POPULATION, ELIGIBLE
+    )  # year 5 after entry; development scores of 4 fall short of year 6's 4.5
+    assert not level(result, "year-6").met and not level(result, "year-6").due
+    assert result.current_level.level.id == "certified-ecological"

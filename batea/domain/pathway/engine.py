@@ -97,6 +97,7 @@ class LevelResult:
     development_average_min: float | None = None
     eligibility: list[tuple[str, bool | None, float | None]] = field(default_factory=list)
     considered: int = 0
+    due: bool = True  # False for a level fixed at a later year than the organisation has reached
 
 
 @dataclass
@@ -130,9 +131,12 @@ class StandardResult:
 
     @property
     def current_level(self) -> LevelResult | None:
-        """The highest level reached with every lower level also met."""
+        """The highest level reached with every lower level also met; levels fixed at a year
+        the organisation has not reached yet are not due and do not hold it back."""
         current = None
         for result in self.levels:
+            if not result.due and not result.met:
+                continue
             if not result.met:
                 break
             current = result
@@ -140,7 +144,7 @@ class StandardResult:
 
     @property
     def next_level(self) -> LevelResult | None:
-        return next((result for result in self.levels if not result.met), None)
+        return next((result for result in self.levels if result.due and not result.met), None)
 
 
 def years_since(start: date, on: date) -> int:
@@ -245,6 +249,9 @@ def _rollup(requirement: Requirement, chosen: dict, subjects: frozenset[str]) ->
     rule = requirement.rollup or {"rule": "all"}
     required = 1.0 if rule["rule"] == "all" else float(rule["min_share"])
     total = len(applicable)
+    if not subjects:
+        # Nobody registered: the requirement cannot be shown to be met.
+        return RequirementResult(requirement, False, "not_assessed", required_share=1.0)
     share = len(compliant) / total if total else 1.0
     met = share >= required
     status = "met" if met else ("not_assessed" if not any(answers) else "share_too_low")
@@ -304,7 +311,7 @@ def _level_result(
     average = None
     if averaged:
         scores = [r.score for r in averaged if r.score is not None]
-        average = round(sum(scores) / len(averaged), 2) if scores else None
+        average = sum(scores) / len(scores) if scores else None
         unscored = [r for r in averaged if r.score is None and r.status != "not_applicable"]
         blocking.extend(unscored)
     eligibility = []
@@ -327,7 +334,15 @@ def _level_result(
     )
     blocking.sort(key=lambda r: (SEVERITY_ORDER[r.requirement.kind], r.requirement.order))
     return LevelResult(
-        level, met, limit, blocking, average, threshold, eligibility, considered=len(relevant)
+        level,
+        met,
+        limit,
+        blocking,
+        None if average is None else round(average, 2),
+        threshold,
+        eligibility,
+        considered=len(relevant),
+        due=rule["up_to_year"] == "current" or rule["up_to_year"] <= years,
     )
 
 

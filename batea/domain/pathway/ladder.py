@@ -10,6 +10,7 @@ from batea.domain.pathway.engine import (
     LevelResult,
     Population,
     StandardResult,
+    choose_answers,
     evaluate,
 )
 from batea.domain.standards.catalogue import Catalogue
@@ -66,7 +67,7 @@ def reuse_answers(
         else:
             continue
         by_requirement: dict[str, list[Answer]] = {}
-        for answer in given:
+        for answer in choose_answers(given).values():  # the deciding answer only
             by_requirement.setdefault(answer.requirement, []).append(answer)
         for from_id, to_id, equivalent in links:
             for answer in by_requirement.get(from_id, ()):
@@ -99,7 +100,9 @@ def evaluate_ladder(
                 rung.catalogue, entry_date, on, answers, population, metrics
             )
         standard = cache[standard_id]
-        level = next(lr for lr in standard.levels if lr.level.id == rung.level)
+        level = next((lr for lr in standard.levels if lr.level.id == rung.level), None)
+        if level is None:
+            continue  # the version evaluated has no such level: the rung does not apply
         results.append(RungResult(rung, standard, level))
     return results
 

@@ -21,6 +21,13 @@ class StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node, deep=False):
         seen: dict[Any, Any] = {}
         for key_node, _value in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise _DuplicateKey(
+                    "while constructing a mapping",
+                    node.start_mark,
+                    "keys must be plain words or numbers",
+                    key_node.start_mark,
+                )
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise _DuplicateKey(
@@ -98,8 +105,28 @@ def parse_yaml(text: str | bytes, name: str) -> Source:
             source.problems.append(source.problem((), gettext_noop("The file is not UTF-8 text.")))
             return source
     try:
+        # Aliases (&a / *a) are refused: catalogues do not need them and they let a tiny
+        # file expand into an enormous document.
+        for event in yaml.parse(text, Loader=StrictLoader):
+            if isinstance(event, yaml.AliasEvent):
+                mark = event.start_mark
+                source.problems.append(
+                    Problem(
+                        "",
+                        gettext_noop("YAML aliases (*name) are not allowed; write the value out."),
+                        {},
+                        name,
+                        mark.line + 1,
+                    )
+                )
+                return source
         node = yaml.compose(text, Loader=StrictLoader)
         source.data = yaml.load(text, Loader=StrictLoader)  # noqa: S506 (a SafeLoader)
+    except RecursionError:
+        source.problems.append(
+            Problem("", gettext_noop("The document is nested too deeply."), {}, name)
+        )
+        return source
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         source.problems.append(
@@ -119,7 +146,29 @@ def parse_yaml(text: str | bytes, name: str) -> Source:
         return source
     if node is not None:
         _line_map(node, (), source.lines)
+    if not _keys_are_strings(source.data):
+        source.problems.append(
+            Problem(
+                "",
+                gettext_noop("Every key must be a word (numbers and true/false are not keys)."),
+                {},
+                name,
+            )
+        )
     return source
+
+
+def _keys_are_strings(node: Any) -> bool:
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not all(isinstance(key, str) for key in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return True
 
 
 def detect_kind(data: Any) -> str | None:
