@@ -25,6 +25,9 @@ def level_data(result: LevelResult, language: str = "en") -> dict:
                 "applies_to": b.requirement.applies_to,
                 "status": b.status,
                 "source": b.source,
+                "source_kind": b.answer.kind if b.answer else "",
+                "source_date": b.answer.assessed_on.isoformat() if b.answer else "",
+                "reused_from": b.answer.reused_from if b.answer else None,
                 "compliant": b.compliant
                 if b.requirement.applies_to in ("member", "site")
                 else None,

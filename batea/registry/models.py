@@ -91,6 +91,10 @@ def explain(problem) -> str:
     params = dict(problem.params)
     if "country_code" in params:
         params["country"] = localized_country_name(params["country_code"])
+    if params.get("assessment_kind"):
+        from batea.assessments.models import KIND_CHOICES
+
+        params["assessment_kind"] = str(dict(KIND_CHOICES).get(params["assessment_kind"], ""))
     text = gettext(problem.template)
     text = text % params if params else text
     where = problem.path.removeprefix("geometry")

@@ -442,5 +442,10 @@ def _reason(result: RequirementResult) -> Problem:
             },
         )
     return Problem(
-        "", gettext_noop("Not met in the %(source)s assessment."), {"source": result.source}
+        "",
+        gettext_noop("Not met in the %(assessment_kind)s of %(date)s."),
+        {
+            "assessment_kind": result.answer.kind if result.answer else "",
+            "date": result.answer.assessed_on.isoformat() if result.answer else "",
+        },
     )
