@@ -414,3 +414,15 @@ def test_a_standard_owner_cannot_publish_a_crosswalk_into_someone_elses_standard
     text = EXAMPLE_CROSSWALK.read_text().replace("id: example-1-0-to-1-1", "id: sneaky")
     report = standard_services.import_files([("x.yaml", text.encode())], owner=world.standard_owner)
     assert "Only the owner of example-mini-standard" in str(report.problems[0])
+
+
+def test_evaluating_many_organisations_at_once_gives_the_same_results(world):
+    from batea.assessments import pathway
+    from batea.registry.models import Organisation
+
+    organisations = Organisation.objects.filter(pk__in=[world.org_a.pk, world.org_b.pk])
+    many = pathway.evaluate_many(organisations, version())
+    for organisation in organisations:
+        one = pathway.evaluate_standard(organisation, version())
+        assert [lr.met for lr in many[organisation.pk].levels] == [lr.met for lr in one.levels]
+        assert many[organisation.pk].requirements.keys() == one.requirements.keys()

@@ -142,3 +142,55 @@ def evaluate_ladder_for(organisation, ladder: Ladder, on: date | None = None):
         population_of(organisation),
         organisation.declared_metrics,
     )
+
+
+def evaluate_many(organisations, version: StandardVersion, on: date | None = None) -> dict:
+    """Evaluate one standard version for many organisations with three set-based queries
+    (answers, members, sites) instead of three per organisation. Returns {org id: result}."""
+    on = on or timezone.localdate()
+    organisations = list(organisations)
+    ids = [o.pk for o in organisations]
+    catalogue = version.catalogue()
+    answers: dict = {pk: [] for pk in ids}
+    rows = AnswerRow.objects.filter(
+        current=True,
+        assessment__organisation_id__in=ids,
+        assessment__status__in=FINAL,
+        assessment__version=version,
+    ).values_list(
+        "assessment__organisation_id",
+        "requirement__code",
+        "value",
+        "score",
+        "assessment__member_id",
+        "assessment__site_id",
+        "assessment__kind",
+        "assessment__assessed_on",
+        "assessment_id",
+    )
+    for org, requirement, value, score, member, site, kind, assessed_on, assessment in rows:
+        subject = str(member) if member else str(site) if site else None
+        answers[org].append(
+            Answer(requirement, value or None, score, subject, kind, assessed_on, str(assessment))
+        )
+    members: dict = {pk: set() for pk in ids}
+    for org, pk in Member.objects.filter(
+        organisation_id__in=ids, status__in=MEMBERS_IN_SCOPE
+    ).values_list("organisation_id", "id"):
+        members[org].add(str(pk))
+    sites: dict = {pk: set() for pk in ids}
+    for org, pk in Site.objects.filter(organisation_id__in=ids).values_list(
+        "organisation_id", "id"
+    ):
+        sites[org].add(str(pk))
+    return {
+        o.pk: evaluate(
+            catalogue,
+            entry_date_of(o),
+            on,
+            answers[o.pk],
+            Population(frozenset(members[o.pk]), frozenset(sites[o.pk])),
+            o.declared_metrics,
+        )
+        for o in organisations
+    }
