@@ -145,3 +145,37 @@ def test_the_committee_decides_from_the_member_page(world, client_for):
         f"/members/{world.member_a.pk}/decide/", {"decision": "status:excluded", "reason": "x"}
     )
     assert other.status_code == 404
+
+
+def test_the_ics_page_shows_coverage_overdue_inspections_and_risk_with_reasons(world, client_for):
+    response = client_for(world.inspector_a).get(f"/orgs/{world.org_a.slug}/ics/")
+    assert response.status_code == 200
+    plan = response.context["plan"]
+    assert (plan["members"], plan["members_inspected"], plan["member_coverage"]) == (1, 0, 0)
+    assert [m.member_number for m in plan["overdue_members"]] == ["A-001"]
+    member, result = response.context["register"][0]
+    assert member == world.member_a and result.reasons
+    assert client_for(world.manager_b).get(f"/orgs/{world.org_a.slug}/ics/").status_code == 404
+
+
+def test_an_inspector_cannot_inspect_a_member_they_declared_a_tie_to(world):
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    from batea.assessments import services
+    from batea.groups.models import ConflictOfInterest
+    from batea.standards.models import StandardVersion
+
+    ConflictOfInterest.objects.create(
+        inspector=world.inspector_a, member=world.member_a, tie="household"
+    )
+    version = StandardVersion.objects.get(version="1.0")
+    with pytest.raises(ValidationError, match="declared a tie"):
+        services.start_assessment(
+            world.inspector_a, world.org_a, version, "ics", date.today(), member=world.member_a
+        )
+    with pytest.raises(ValidationError, match="declared a tie"):
+        services.start_assessment(
+            world.inspector_a, world.org_a, version, "ics", date.today(), site=world.site_a
+        )

@@ -13,6 +13,7 @@ from batea.assessments.models import Answer, Assessment, CorrectiveAction, NonCo
 from batea.domain.access import ASSESSMENT_KIND_ROLES, CHANGE, Resource
 from batea.domain.pathway import actions as rules
 from batea.domain.pathway.engine import NOT_APPLICABLE, PASS_SCORE, VALUES
+from batea.groups.services import conflict_with
 from batea.standards.models import Requirement
 
 ASSESSED_SCOPES = {"organisation": ("organisation",), "member": ("member",), "site": ("site",)}
@@ -53,6 +54,11 @@ def start_assessment(
         errors["site"] = _("The site belongs to another organisation.")
     if assessed_on > timezone.localdate():
         errors["assessed_on"] = _("The date is in the future.")
+    if kind in ("ics", "peer") and conflict_with(user, member=member, site=site):
+        errors["member" if member else "site"] = _(
+            "You declared a tie to this member (or to a member working at this site): "
+            "another inspector must do it."
+        )
     if errors:
         raise ValidationError(errors)
     subject_type = "member" if member else "site" if site else "organisation"

@@ -55,3 +55,41 @@ class MemberDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member}: {self.from_status} → {self.to_status}"
+
+
+class ConflictOfInterest(models.Model):
+    """An inspector's declared tie to a member (themselves, household, business partner):
+    they may not inspect that member, nor a site where that member works."""
+
+    class Tie(models.TextChoices):
+        SELF = "self", _("Is the member")
+        HOUSEHOLD = "household", _("Same household")
+        BUSINESS = "business", _("Business partner")
+        OTHER = "other", _("Other tie")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    inspector = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="declared_conflicts",
+        verbose_name=_("inspector"),
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="conflicts", verbose_name=_("member")
+    )
+    tie = models.CharField(_("tie"), max_length=16, choices=Tie.choices)
+    declared_on = models.DateField(_("declared on"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.MEMBER
+    scope_organisation_field = "member__organisation_id"
+
+    class Meta:
+        verbose_name = _("conflict of interest")
+        verbose_name_plural = _("conflicts of interest")
+        constraints = [
+            models.UniqueConstraint(fields=["inspector", "member"], name="one_conflict_per_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inspector} ~ {self.member} ({self.get_tie_display()})"

@@ -142,3 +142,73 @@ def decide(
             locked.status = target
             locked.save(update_fields=["status", "updated_at"])
     return decision
+
+
+def conflict_with(inspector, member=None, site=None) -> bool:
+    """Whether the inspector declared a tie to the member, or to a member working at the
+    site."""
+    from batea.groups.models import ConflictOfInterest
+
+    conflicts = ConflictOfInterest.objects.filter(inspector=inspector)
+    if member is not None:
+        return conflicts.filter(member=member).exists()
+    if site is not None:
+        return conflicts.filter(member__primary_site=site).exists()
+    return False
+
+
+def inspection_plan(organisation, today: date) -> dict:
+    """ICS coverage: every member and site inspected within 12 months, by inspector; the
+    overdue ones. Set-based: one query for members, one for sites, one by inspector."""
+    from datetime import timedelta
+
+    from batea.assessments.models import Assessment
+    from batea.registry.models import Site
+
+    since = today - timedelta(days=365)
+    members = (
+        Member.objects.filter(organisation=organisation, status__in=IN_GROUP)
+        .annotate(last=Max("assessments__assessed_on", filter=Q(assessments__kind="ics")))
+        .order_by("family_name", "given_name")
+    )
+    sites = (
+        Site.objects.filter(organisation=organisation)
+        .annotate(last=Max("assessments__assessed_on", filter=Q(assessments__kind="ics")))
+        .order_by("name")
+    )
+    member_rows = list(members)
+    site_rows = list(sites)
+    overdue_members = [m for m in member_rows if m.last is None or m.last < since]
+    overdue_sites = [s for s in site_rows if s.last is None or s.last < since]
+    by_inspector = (
+        Assessment.objects.filter(organisation=organisation, kind="ics", assessed_on__gte=since)
+        .values("assessor__username", "assessor__first_name", "assessor__last_name")
+        .annotate(members=Count("member", distinct=True), sites=Count("site", distinct=True))
+        .order_by("assessor__username")
+    )
+
+    def share(done: int, total: int) -> int | None:
+        return round(100 * done / total) if total else None
+
+    return {
+        "members": len(member_rows),
+        "members_inspected": len(member_rows) - len(overdue_members),
+        "member_coverage": share(len(member_rows) - len(overdue_members), len(member_rows)),
+        "sites": len(site_rows),
+        "sites_inspected": len(site_rows) - len(overdue_sites),
+        "site_coverage": share(len(site_rows) - len(overdue_sites), len(site_rows)),
+        "overdue_members": overdue_members,
+        "overdue_sites": overdue_sites,
+        "by_inspector": list(by_inspector),
+    }
+
+
+def risk_register(organisation, today: date) -> list:
+    """Every member of the group with their risk class and reasons, highest risk first."""
+    by_id = {
+        str(m.pk): m for m in Member.objects.filter(organisation=organisation, status__in=IN_GROUP)
+    }
+    results = [classify(facts, today) for facts in member_facts(organisation, today)]
+    order = {"high": 0, "medium": 1, "low": 2}
+    results.sort(key=lambda r: (order[r.risk], -r.points, by_id[r.member].family_name))
+    return [(by_id[r.member], r) for r in results]

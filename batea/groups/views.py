@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.generic import TemplateView
 
 from batea.groups.services import decide
 from batea.registry.models import Member
@@ -57,3 +58,31 @@ class MemberDecisionView(LoginRequiredMixin, View):
         else:
             messages.success(request, _("Decision recorded."))
         return redirect("member-detail", member.pk)
+
+
+class InternalControlView(LoginRequiredMixin, TemplateView):
+    """The Internal Control System at a glance: coverage, overdue inspections, member risk."""
+
+    template_name = "groups/ics.html"
+
+    def get_context_data(self, **kwargs):
+        from batea.access.scoping import organisations_where
+        from batea.domain.access import VIEW, Resource
+        from batea.groups.services import inspection_plan, risk_register
+
+        context = super().get_context_data(**kwargs)
+        organisation = get_object_or_404(
+            organisations_where(self.request.user, Resource.ASSESSMENT, VIEW).filter(kind="asmo"),
+            slug=kwargs["org_slug"],
+        )
+        today = timezone.localdate()
+        register = risk_register(organisation, today)
+        context.update(
+            organisation=organisation,
+            plan=inspection_plan(organisation, today),
+            register=register[:60],
+            register_total=len(register),
+            high=sum(1 for _, r in register if r.risk == "high"),
+            medium=sum(1 for _, r in register if r.risk == "medium"),
+        )
+        return context
