@@ -153,6 +153,7 @@ def test_the_ics_page_shows_coverage_overdue_inspections_and_risk_with_reasons(w
     plan = response.context["plan"]
     assert (plan["members"], plan["members_inspected"], plan["member_coverage"]) == (1, 0, 0)
     assert [m.member_number for m in plan["overdue_members"]] == ["A-001"]
+    assert plan["overdue_total"] == 2  # the member and the site
     member, result = response.context["register"][0]
     assert member == world.member_a and result.reasons
     assert client_for(world.manager_b).get(f"/orgs/{world.org_a.slug}/ics/").status_code == 404

@@ -198,6 +198,7 @@ def inspection_plan(organisation, today: date) -> dict:
         "sites_inspected": len(site_rows) - len(overdue_sites),
         "site_coverage": share(len(site_rows) - len(overdue_sites), len(site_rows)),
         "overdue_members": overdue_members,
+        "overdue_total": len(overdue_members) + len(overdue_sites),
         "overdue_sites": overdue_sites,
         "by_inspector": list(by_inspector),
     }
