@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "batea.standards",
     "batea.assessments",
     "batea.groups",
+    "batea.certification",
     "batea.web",
 ]
 

@@ -41,6 +41,7 @@ urlpatterns = [
     path("", include("batea.standards.urls")),
     path("", include("batea.assessments.urls")),
     path("", include("batea.groups.urls")),
+    path("", include("batea.certification.urls")),
     path("api/", include((router.urls, "api"))),
     path(
         "api/pathway/<uuid:organisation_id>/",

@@ -118,6 +118,9 @@ class World:
     superuser: object
     assessment_a: object = None
     assessment_b: object = None
+    certifier_user: object = None
+    certificate_a: object = None
+    certificate_b: object = None
 
 
 @pytest.fixture
@@ -197,7 +200,40 @@ def world(db) -> World:
     )
     world.assessment_a = assess(world.manager_a, org_a)
     world.assessment_b = assess(world.manager_b, org_b)
+    world.certifier_user = make_user("certifier_user", Role.CERTIFIER, cb)
+    world.certificate_a = certify(world.certifier_user, org_a)
+    world.certificate_b = certify(None, org_b)
     return world
+
+
+def certify(certifier, organisation):
+    """A certificate for the organisation; without a certifier it is written directly (B has
+    no certification body in this world)."""
+    from batea.certification import services
+    from batea.certification.models import Certificate
+    from batea.standards.models import StandardVersion
+
+    version = StandardVersion.objects.get(standard__code="example-mini-standard", version="1.0")
+    start = date.today() - timedelta(days=30)
+    if certifier is None:
+        return Certificate.objects.create(
+            number=f"BAT-TEST-{organisation.slug}",
+            organisation=organisation,
+            version=version,
+            members_covered=1,
+            minerals="gold",
+            valid_from=start,
+            valid_until=start + timedelta(days=3 * 365),
+        )
+    return services.certify(
+        certifier,
+        organisation,
+        version,
+        valid_from=start,
+        valid_until=start + timedelta(days=3 * 365),
+        reason="Audit passed",
+        sites=list(organisation.sites.all()),
+    )
 
 
 def assess(user, organisation, failing_code="EX-LEG-01"):

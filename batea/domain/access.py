@@ -42,6 +42,7 @@ class Resource(StrEnum):
     RELATION = "relation"
     STANDARD = "standard"
     ASSESSMENT = "assessment"  # assessments, answers, non-conformities, corrective actions
+    CERTIFICATE = "certificate"  # certification decisions and certificates
 
 
 VIEW = "view"
@@ -75,6 +76,7 @@ OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
     Role.ASMO_MANAGER: {
         **{resource: frozenset({VIEW, CHANGE}) for resource in _ALL},
         Resource.RELATION: frozenset({VIEW}),
+        Resource.CERTIFICATE: frozenset({VIEW}),  # only a certification body certifies
     },
     Role.ICS_INSPECTOR: {
         **_READ_ALL,
@@ -112,10 +114,15 @@ RELATION_GRANTS: tuple[
         frozenset({Role.PEER_REVIEWER}),
         {**_READ_REGISTRY, Resource.ASSESSMENT: frozenset({VIEW, CHANGE})},
     ),
+    # Certifiers read the assessments and decide certification.
     (
         RelationKind.CERTIFICATION,
         frozenset({Role.CERTIFIER}),
-        {**_READ_REGISTRY, Resource.ASSESSMENT: frozenset({VIEW})},
+        {
+            **_READ_REGISTRY,
+            Resource.ASSESSMENT: frozenset({VIEW}),
+            Resource.CERTIFICATE: frozenset({VIEW, CHANGE}),
+        },
     ),
     # Auditors of the certification body record external audits.
     (
@@ -130,6 +137,7 @@ RELATION_GRANTS: tuple[
             Resource.ORGANISATION: frozenset({VIEW}),
             Resource.LICENCE: frozenset({VIEW}),
             Resource.SITE: frozenset({VIEW}),
+            Resource.CERTIFICATE: frozenset({VIEW}),
         },
     ),
 )

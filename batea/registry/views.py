@@ -134,6 +134,8 @@ class OrganisationDetailView(LoginRequiredMixin, DetailView):
         )
         context.update(
             can_see_members=_can_view(user, Member, org),
+            certificates=_certificates(user, org),
+            can_certify=_can_certify(user, org),
             can_see_pathway=organisations_where(user, Resource.ASSESSMENT, VIEW)
             .filter(pk=org.pk)
             .exists(),
@@ -155,6 +157,22 @@ class OrganisationDetailView(LoginRequiredMixin, DetailView):
             can_change_licences=_can_change(user, Licence, org),
         )
         return context
+
+
+def _certificates(user, org):
+    from batea.certification.models import Certificate
+
+    return (
+        Certificate.objects.visible_to(user)
+        .filter(organisation=org)
+        .select_related("version__standard")
+    )
+
+
+def _can_certify(user, org) -> bool:
+    from batea.certification.views import may_decide
+
+    return org.kind == "asmo" and may_decide(user, org)
 
 
 def _can_view(user, model, org) -> bool:

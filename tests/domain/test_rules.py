@@ -106,7 +106,15 @@ class TestAccessGrants:
             for resource in access.Resource
             if access.relation_kinds_granting(role, resource, access.CHANGE)
         }
-        assert changes == {("auditor", "assessment"), ("peer_reviewer", "assessment")}
+        assert changes == {
+            ("auditor", "assessment"),
+            ("peer_reviewer", "assessment"),
+            ("certifier", "certificate"),
+        }
+
+    def test_no_role_certifies_its_own_organisation(self):
+        for role in access.Role:
+            assert not access.own_grant(role, "certificate", access.CHANGE)
 
     def test_roles_fit_only_their_organisation_kinds(self):
         assert access.role_fits_organisation("asmo_manager", "asmo")
