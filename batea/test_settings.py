@@ -15,3 +15,8 @@ STORAGES = {
 
 # The live server of browser tests serves static files itself; WhiteNoise is for production.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# Uploaded evidence goes to a throw-away folder, never into the working tree.
+import tempfile  # noqa: E402
+
+MEDIA_ROOT = tempfile.mkdtemp(prefix="batea-test-media-")

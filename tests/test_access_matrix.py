@@ -48,6 +48,7 @@ PARAMETERS = {
     "organisation_id": ("org", "pk"),
     "operation": ("operation", "value"),
     "certificate_id": ("certificate", "pk"),
+    "answer_id": ("answer", "pk"),
 }
 # Views that only accept POST: a GET is refused whatever the object.
 POST_ONLY = {"action-change", "assessment-submit", "member-decide", "certificate-decide"}
@@ -65,7 +66,12 @@ PUBLIC_READ = {
     "api:crosswalk-detail",
 }
 # What an ASMO manager gets on their own side, where it is not 200.
-MANAGER_EXPECTS = {"standard-import": 403, "certify": 403, **{name: 405 for name in POST_ONLY}}
+MANAGER_EXPECTS = {
+    "standard-import": 403,
+    "certify": 403,
+    "answer-evidence": 404,
+    **{name: 405 for name in POST_ONLY},
+}
 # Strings that only organisation B's data contains.
 B_MARKERS = ["Zzsecretova", "Betasecret", "LIC-BETASECRET", "beta-assoc", "Beta Miners"]
 

@@ -426,3 +426,33 @@ def test_evaluating_many_organisations_at_once_gives_the_same_results(world):
         one = pathway.evaluate_standard(organisation, version())
         assert [lr.met for lr in many[organisation.pk].levels] == [lr.met for lr in one.levels]
         assert many[organisation.pk].requirements.keys() == one.requirements.keys()
+
+
+def test_audits_are_reviewed_and_evidence_is_served_only_to_readers(world, client_for):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    audit = services.start_assessment(world.auditor_user, world.org_a, version(), "audit", TODAY)
+    photo = SimpleUploadedFile("pit.jpg", b"\xff\xd8\xff\xe0 fake jpeg", "image/jpeg")
+    answer = services.record_answer(
+        world.auditor_user,
+        audit,
+        requirement("EX-LEG-01"),
+        services.AnswerInput(value="compliant", evidence=photo),
+    )
+    services.submit(world.auditor_user, audit)
+    reviewer = client_for(world.manager_a)
+    assert reviewer.get(f"/answers/{answer.pk}/evidence/").status_code == 200
+    assert client_for(world.manager_b).get(f"/answers/{answer.pk}/evidence/").status_code == 404
+    from batea.access.models import RoleAssignment
+
+    second = type(world.auditor_user).objects.create_user("auditor_two", password="pw")
+    RoleAssignment.objects.create(user=second, organisation=world.cb, role="auditor")
+    client_for(second).post(f"/assessments/{audit.pk}/submit/", {"review": "1"})
+    audit.refresh_from_db()
+    assert audit.status == "reviewed" and audit.reviewed_by == second
+
+
+def test_the_pathway_shows_eligibility_and_open_findings(world, client_for):
+    page = client_for(world.manager_a).get(f"/orgs/{world.org_a.slug}/pathway/")
+    assert [f.requirement.code for f in page.context["findings"]] == ["EX-LEG-01"]
+    assert "Apply for the title" in page.content.decode()

@@ -3,6 +3,9 @@ from django.urls import path
 from batea.assessments import views
 
 urlpatterns = [
+    path(
+        "answers/<uuid:answer_id>/evidence/", views.EvidenceView.as_view(), name="answer-evidence"
+    ),
     path("orgs/<slug:org_slug>/pathway/", views.PathwayView.as_view(), name="pathway"),
     path("orgs/<slug:org_slug>/pathway.pdf", views.PathwayPdfView.as_view(), name="pathway-pdf"),
     path(

@@ -91,6 +91,10 @@ def pathway_context(organisation, user, on=None) -> dict:
         "climbed": current_rung(rungs),
         "standards": standards,
         "evaluated_on": on or timezone.localdate(),
+        "findings": NonConformity.objects.visible_to(user)
+        .filter(organisation=organisation, status="open")
+        .select_related("requirement")
+        .prefetch_related("actions")[:50],
         "open_findings": NonConformity.objects.filter(
             organisation=organisation, status="open"
         ).count(),
@@ -280,19 +284,43 @@ class AssessmentEntryView(LoginRequiredMixin, TemplateView):
 
 
 class SubmitAssessmentView(LoginRequiredMixin, View):
+    """Submit a draft, or (with `review`) mark a submitted external audit as reviewed."""
+
     def post(self, request, assessment_id):
         assessment = get_object_or_404(
             Assessment.objects.visible_to(request.user), pk=assessment_id
         )
         try:
-            findings = services.submit(request.user, assessment)
+            if request.POST.get("review"):
+                services.review(request.user, assessment)
+                messages.success(request, _("Reviewed."))
+            else:
+                findings = services.submit(request.user, assessment)
+                messages.success(
+                    request,
+                    _("Submitted; %(count)s finding(s) raised.") % {"count": len(findings)},
+                )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(
-                request, _("Submitted; %(count)s finding(s) raised.") % {"count": len(findings)}
-            )
+        except PermissionDenied as error:
+            messages.error(request, str(error) or _("Your role does not allow this."))
         return redirect("assessment-entry", assessment.pk)
+
+
+class EvidenceView(LoginRequiredMixin, View):
+    """An answer's evidence file, to those who may read the assessment."""
+
+    def get(self, request, answer_id):
+        from django.http import FileResponse
+
+        answer = get_object_or_404(
+            Answer.objects.visible_to(request.user).exclude(evidence=""), pk=answer_id
+        )
+        return FileResponse(
+            answer.evidence.open("rb"),
+            as_attachment=False,
+            filename=answer.evidence.name.rsplit("/", 1)[-1],
+        )
 
 
 class ActionBoardView(LoginRequiredMixin, TemplateView):
