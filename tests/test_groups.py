@@ -180,3 +180,31 @@ def test_an_inspector_cannot_inspect_a_member_they_declared_a_tie_to(world):
         services.start_assessment(
             world.inspector_a, world.org_a, version, "ics", date.today(), site=world.site_a
         )
+
+
+def test_ics_reliability_compares_audit_and_ics_results_on_the_same_members(world):
+    from datetime import date
+
+    from batea.assessments import services
+    from batea.groups.services import ics_reliability
+    from batea.standards.models import Requirement, StandardVersion
+
+    version = StandardVersion.objects.get(version="1.0")
+    requirement = Requirement.objects.get(version=version, code="EX-LEG-02")
+    members = [world.member_a] + [
+        make_member(world.org_a, f"A-{i + 700}", "R", f"L{i}") for i in range(4)
+    ]
+    for index, member in enumerate(members):
+        for user, kind, value in (
+            (world.inspector_a, "ics", "compliant"),
+            (world.auditor_user, "audit", "non_compliant" if index < 2 else "compliant"),
+        ):
+            assessment = services.start_assessment(
+                user, world.org_a, version, kind, date.today(), member=member
+            )
+            services.record_answer(user, assessment, requirement, services.AnswerInput(value=value))
+            services.submit(user, assessment)
+    result = ics_reliability(world.org_a, version)
+    assert result["pairs"] == 5
+    assert result["agreement"] == 0.6  # the auditor found two members the ICS passed
+    assert result["reliable"] is False and result["sample_factor"] == 2

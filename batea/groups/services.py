@@ -213,3 +213,63 @@ def risk_register(organisation, today: date) -> list:
     order = {"high": 0, "medium": 1, "low": 2}
     results.sort(key=lambda r: (order[r.risk], -r.points, by_id[r.member].family_name))
     return [(by_id[r.member], r) for r in results]
+
+
+def ics_reliability(organisation, version) -> dict:
+    """How far the ICS's results agree with the external auditor's on the same members and
+    requirements: agreement rate and Cohen's kappa, against the standard's threshold. Below
+    it, the ICS is not reliable and the next sample grows (doubles, by default)."""
+    from batea.assessments.models import Answer
+    from batea.domain.group.sampling import SamplingError, cohens_kappa
+
+    rows = Answer.objects.filter(
+        current=True,
+        assessment__organisation=organisation,
+        assessment__version=version,
+        assessment__status__in=["submitted", "reviewed"],
+        assessment__member__isnull=False,
+        assessment__kind__in=["ics", "audit"],
+    ).values_list(
+        "assessment__member_id",
+        "requirement_id",
+        "assessment__kind",
+        "value",
+        "score",
+        "assessment__assessed_on",
+    )
+    latest: dict = {}
+    for member, requirement, kind, value, score, on in rows:
+        key = (member, requirement, kind)
+        if key not in latest or on > latest[key][0]:
+            verdict = (
+                ("met" if score >= 3 else "not_met")
+                if score is not None
+                else ("met" if value in ("compliant", "not_applicable") else "not_met")
+            )
+            latest[key] = (on, verdict)
+    pairs = [
+        (latest[(m, r, "ics")][1], verdict)
+        for (m, r, kind), (_on, verdict) in latest.items()
+        if kind == "audit" and (m, r, "ics") in latest
+    ]
+    threshold = (version.document.get("sampling") or {}).get("ics_agreement_min", 0.8)
+    try:
+        agreement, kappa = cohens_kappa(pairs)
+    except SamplingError:
+        return {
+            "pairs": 0,
+            "agreement": None,
+            "kappa": None,
+            "threshold": threshold,
+            "reliable": None,
+            "sample_factor": 1,
+        }
+    reliable = agreement >= threshold
+    return {
+        "pairs": len(pairs),
+        "agreement": round(agreement, 3),
+        "kappa": round(kappa, 3),
+        "threshold": threshold,
+        "reliable": reliable,
+        "sample_factor": 1 if reliable else 2,
+    }

@@ -68,7 +68,7 @@ class InternalControlView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         from batea.access.scoping import organisations_where
         from batea.domain.access import VIEW, Resource
-        from batea.groups.services import inspection_plan, risk_register
+        from batea.groups.services import ics_reliability, inspection_plan, risk_register
 
         context = super().get_context_data(**kwargs)
         organisation = get_object_or_404(
@@ -77,9 +77,20 @@ class InternalControlView(LoginRequiredMixin, TemplateView):
         )
         today = timezone.localdate()
         register = risk_register(organisation, today)
+        audited = (
+            StandardVersion.objects.filter(
+                assessments__organisation=organisation,
+                assessments__kind="audit",
+                assessments__member__isnull=False,
+            )
+            .distinct()
+            .select_related("standard")
+        )
+        reliability = [(version, ics_reliability(organisation, version)) for version in audited]
         context.update(
             organisation=organisation,
             plan=inspection_plan(organisation, today),
+            reliability=reliability,
             register=register[:60],
             register_total=len(register),
             high=sum(1 for _, r in register if r.risk == "high"),
