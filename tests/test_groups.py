@@ -208,3 +208,39 @@ def test_ics_reliability_compares_audit_and_ics_results_on_the_same_members(worl
     assert result["pairs"] == 5
     assert result["agreement"] == 0.6  # the auditor found two members the ICS passed
     assert result["reliable"] is False and result["sample_factor"] == 2
+
+
+def test_certification_cost_per_member_adds_audits_and_the_ics(world, client_for):
+    from datetime import date
+    from decimal import Decimal
+
+    from batea.groups.models import IcsCost
+    from batea.groups.services import certification_costs
+
+    response = client_for(world.auditor_user).post(
+        "/api/assessments/",
+        {
+            "organisation": str(world.org_a.pk),
+            "version": str(
+                __import__("batea.standards.models", fromlist=["x"])
+                .StandardVersion.objects.get(version="1.0")
+                .pk
+            ),
+            "kind": "audit",
+            "assessed_on": date.today().isoformat(),
+            "cost": "3000",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    IcsCost.objects.create(organisation=world.org_a, year=date.today().year, amount=500)
+    costs = certification_costs(world.org_a, date.today().year)
+    assert costs["rows"] == [
+        {
+            "currency": "USD",
+            "audit": Decimal("3000"),
+            "ics": Decimal("500"),
+            "total": Decimal("3500"),
+            "per_member": Decimal("3500"),
+        }
+    ]

@@ -43,6 +43,8 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "submitted_at",
             "reviewed_at",
             "notes",
+            "cost",
+            "cost_currency",
         ]
         read_only_fields = ["subject_type", "assessor", "status", "submitted_at", "reviewed_at"]
 
@@ -52,7 +54,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated):
-        return services.start_assessment(
+        assessment = services.start_assessment(
             self.context["request"].user,
             validated["organisation"],
             validated["version"],
@@ -62,6 +64,11 @@ class AssessmentSerializer(serializers.ModelSerializer):
             site=validated.get("site"),
             notes=validated.get("notes", ""),
         )
+        if validated.get("cost") is not None:
+            assessment.cost = validated["cost"]
+            assessment.cost_currency = validated.get("cost_currency", "USD")
+            assessment.save(update_fields=["cost", "cost_currency"])
+        return assessment
 
 
 class AnswerSerializer(serializers.ModelSerializer):

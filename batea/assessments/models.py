@@ -94,6 +94,15 @@ class Assessment(TimeStamped):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     notes = models.TextField(_("notes"), blank=True)
+    cost = models.DecimalField(
+        _("cost"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("What this assessment cost (audit fees, days, travel)."),
+    )
+    cost_currency = models.CharField(_("currency"), max_length=3, default="USD")
 
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.ASSESSMENT

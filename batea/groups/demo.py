@@ -61,7 +61,25 @@ def load(stdout=None) -> dict[str, int]:
             ConflictOfInterest.objects.get_or_create(
                 inspector=inspector, member=relative, defaults={"tie": "household"}
             )
+        _costs(today)
     return {
         "decisions": MemberDecision.objects.count(),
         "conflicts of interest": ConflictOfInterest.objects.count(),
     }
+
+
+def _costs(today) -> None:
+    """Audit and ICS costs for the insights (fictional figures)."""
+    from batea.assessments.models import Assessment
+    from batea.groups.models import IcsCost
+
+    Assessment.objects.filter(
+        organisation__slug="rio-claro", kind="audit", subject_type="organisation", cost__isnull=True
+    ).update(cost=3500)
+    for slug, amount in (("rio-claro", 1800), ("sol-de-oro", 950)):
+        IcsCost.objects.get_or_create(
+            organisation=Organisation.objects.get(slug=slug),
+            year=today.year,
+            currency="USD",
+            defaults={"amount": amount, "note": "Inspectors' days, travel and training"},
+        )

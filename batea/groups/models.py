@@ -93,3 +93,34 @@ class ConflictOfInterest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inspector} ~ {self.member} ({self.get_tie_display()})"
+
+
+class IcsCost(models.Model):
+    """What running the Internal Control System cost in one cycle (year): inspectors' time,
+    travel, training. With audit costs, it gives the cost of certification per member."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    organisation = models.ForeignKey(
+        "registry.Organisation", on_delete=models.CASCADE, related_name="ics_costs"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.ASSESSMENT
+    scope_organisation_field = "organisation_id"
+
+    class Meta:
+        verbose_name = _("ICS cost")
+        verbose_name_plural = _("ICS costs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "year", "currency"], name="one_ics_cost_per_year"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gte=0), name="ics_cost_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.year}: {self.amount} {self.currency}"

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, Sum
 
 from batea.assessments.models import NonConformity
 from batea.domain.group.risk import MemberFacts, classify
@@ -273,3 +273,36 @@ def ics_reliability(organisation, version) -> dict:
         "reliable": reliable,
         "sample_factor": 1 if reliable else 2,
     }
+
+
+def certification_costs(organisation, year: int) -> dict:
+    """Audit and ICS costs of a cycle, per member of the group (by currency)."""
+    from batea.assessments.models import Assessment
+    from batea.groups.models import IcsCost
+
+    members = Member.objects.filter(organisation=organisation, status__in=IN_GROUP).count()
+    audits = dict(
+        Assessment.objects.filter(
+            organisation=organisation, kind="audit", assessed_on__year=year, cost__isnull=False
+        )
+        .values_list("cost_currency")
+        .annotate(total=Sum("cost"))
+    )
+    ics = dict(
+        IcsCost.objects.filter(organisation=organisation, year=year)
+        .values_list("currency")
+        .annotate(total=Sum("amount"))
+    )
+    rows = []
+    for currency in sorted(set(audits) | set(ics)):
+        total = (audits.get(currency) or 0) + (ics.get(currency) or 0)
+        rows.append(
+            {
+                "currency": currency,
+                "audit": audits.get(currency) or 0,
+                "ics": ics.get(currency) or 0,
+                "total": total,
+                "per_member": round(total / members, 2) if members else None,
+            }
+        )
+    return {"year": year, "members": members, "rows": rows}

@@ -68,7 +68,12 @@ class InternalControlView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         from batea.access.scoping import organisations_where
         from batea.domain.access import VIEW, Resource
-        from batea.groups.services import ics_reliability, inspection_plan, risk_register
+        from batea.groups.services import (
+            certification_costs,
+            ics_reliability,
+            inspection_plan,
+            risk_register,
+        )
 
         context = super().get_context_data(**kwargs)
         organisation = get_object_or_404(
@@ -91,6 +96,7 @@ class InternalControlView(LoginRequiredMixin, TemplateView):
             organisation=organisation,
             plan=inspection_plan(organisation, today),
             reliability=reliability,
+            costs=certification_costs(organisation, today.year),
             register=register[:60],
             register_total=len(register),
             high=sum(1 for _, r in register if r.risk == "high"),
