@@ -244,3 +244,73 @@ def test_certification_cost_per_member_adds_audits_and_the_ics(world, client_for
             "per_member": Decimal("3500"),
         }
     ]
+
+
+class TestParticipatoryGuarantee:
+    def test_peer_visits_and_council_decisions_are_recorded_and_visible(self, world, client_for):
+        from batea.groups.models import PeerGroup, PeerVisit
+
+        other = make_member(world.org_a, "A-800", "Rosa", "Mena")
+        group = PeerGroup.objects.create(
+            organisation=world.org_a,
+            name="Quebrada group",
+            council="Two producers, a buyer, the parish",
+        )
+        group.members.set([world.member_a, other])
+        client = client_for(world.manager_a)
+        client.post(
+            f"/orgs/{world.org_a.slug}/pgs/",
+            {
+                "form": "visit",
+                "group": group.pk,
+                "visitor": other.pk,
+                "visited": world.member_a.pk,
+                "companion_name": "Carla (consumer)",
+                "companion_kind": "consumer",
+                "visited_on": "2026-05-01",
+                "findings": "Retort in use, tailings contained",
+                "recommendation": "approved",
+            },
+        )
+        assert PeerVisit.objects.get().companion_kind == "consumer"
+        client.post(
+            f"/orgs/{world.org_a.slug}/pgs/",
+            {
+                "form": "decision",
+                "group": group.pk,
+                "visited": world.member_a.pk,
+                "status": "conditional",
+                "reason": "Council: fence the pit within a month",
+            },
+        )
+        world.member_a.refresh_from_db()
+        assert world.member_a.status == "conditional"
+        page = client_for(world.inspector_a).get(f"/orgs/{world.org_a.slug}/pgs/")
+        body = page.content.decode()
+        assert "Retort in use" in body and "fence the pit" in body
+        assert client_for(world.manager_b).get(f"/orgs/{world.org_a.slug}/pgs/").status_code == 404
+
+    def test_a_visit_needs_a_companion_and_is_never_to_oneself(self, world):
+        from datetime import date
+
+        from django.core.exceptions import ValidationError
+
+        from batea.groups.models import PeerGroup, PeerVisit
+        from batea.groups.services import record_peer_visit
+
+        group = PeerGroup.objects.create(organisation=world.org_a, name="G", council="C")
+        group.members.set([world.member_a])
+        with pytest.raises(ValidationError) as error:
+            record_peer_visit(
+                world.manager_a,
+                group,
+                visited=world.member_a,
+                visitor=world.member_a,
+                companion_name=" ",
+                companion_kind="consumer",
+                visited_on=date.today(),
+                findings="x",
+                recommendation="approved",
+            )
+        assert {"visitor", "companion_name"} <= set(error.value.message_dict)
+        assert not PeerVisit.objects.exists()

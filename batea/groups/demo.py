@@ -20,7 +20,9 @@ def load(stdout=None) -> dict[str, int]:
         return {"decisions": 0}
     users = {
         u.username: u
-        for u in get_user_model().objects.filter(username__in=["manager.peru", "inspector"])
+        for u in get_user_model().objects.filter(
+            username__in=["manager.peru", "inspector", "manager.uganda"]
+        )
     }
     today = timezone.localdate()
     with transaction.atomic():
@@ -62,6 +64,7 @@ def load(stdout=None) -> dict[str, int]:
                 inspector=inspector, member=relative, defaults={"tie": "household"}
             )
         _costs(today)
+        _peer_group(users, today)
     return {
         "decisions": MemberDecision.objects.count(),
         "conflicts of interest": ConflictOfInterest.objects.count(),
@@ -82,4 +85,62 @@ def _costs(today) -> None:
             year=today.year,
             currency="USD",
             defaults={"amount": amount, "note": "Inspectors' days, travel and training"},
+        )
+
+
+def _peer_group(users, today) -> None:
+    """Kyabalanga assures itself through a Participatory Guarantee System group."""
+    from batea.groups.models import PeerGroup
+    from batea.groups.services import record_peer_visit
+
+    org = Organisation.objects.get(slug="kyabalanga")
+    manager = users.get("manager.uganda")
+    group, created = PeerGroup.objects.get_or_create(
+        organisation=org,
+        name="Nakasozi stream peer group",
+        defaults={"council": "Two producers, a buyer's field officer and a parish elder"},
+    )
+    if not created or manager is None:
+        return
+    members = list(Member.objects.filter(organisation=org).order_by("member_number")[:8])
+    group.members.set(members)
+    visits = (
+        (
+            members[1],
+            members[0],
+            "Esther (consumer, Kampala)",
+            "consumer",
+            "Pit walls supported; children not seen at the site.",
+            "approved",
+        ),
+        (
+            members[2],
+            members[3],
+            "Aurora field officer",
+            "buyer",
+            "Mercury burnt in the open; a retort is needed.",
+            "conditional",
+        ),
+    )
+    for visitor, visited, companion, kind, findings, recommendation in visits:
+        record_peer_visit(
+            manager,
+            group,
+            visited=visited,
+            visitor=visitor,
+            companion_name=companion,
+            companion_kind=kind,
+            visited_on=today - timedelta(days=12),
+            findings=findings,
+            recommendation=recommendation,
+        )
+    target = members[3]
+    if target.status != "conditional":
+        decide(
+            manager,
+            target,
+            target="conditional" if target.status != "applicant" else "approved",
+            council=group,
+            decided_on=today - timedelta(days=5),
+            reason="Council: buy a retort with the group's savings within two months.",
         )

@@ -39,6 +39,14 @@ class MemberDecision(models.Model):
         verbose_name=_("decided by"),
     )
     decided_on = models.DateField(_("decided on"))
+    council = models.ForeignKey(
+        "PeerGroup",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        verbose_name=_("decided by the council of"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -124,3 +132,82 @@ class IcsCost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation} {self.year}: {self.amount} {self.currency}"
+
+
+class PeerGroup(models.Model):
+    """A Participatory Guarantee System group: producers who review each other, with the
+    people who join the visits, and a local council that decides. Visible to the group."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    organisation = models.ForeignKey(
+        "registry.Organisation",
+        on_delete=models.CASCADE,
+        related_name="peer_groups",
+        verbose_name=_("organisation"),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    members = models.ManyToManyField(Member, related_name="peer_groups", verbose_name=_("members"))
+    council = models.CharField(
+        _("local council"), max_length=300, help_text=_("Who sits on the council that decides.")
+    )
+    created_on = models.DateField(_("created on"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.MEMBER
+    scope_organisation_field = "organisation_id"
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("peer-review group")
+        verbose_name_plural = _("peer-review groups")
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="unique_peer_group"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PeerVisit(models.Model):
+    """A visit by a producer of the group together with another participant (a consumer, a
+    buyer, a support organisation) to another member."""
+
+    class Companion(models.TextChoices):
+        CONSUMER = "consumer", _("Consumer")
+        BUYER = "buyer", _("Buyer")
+        SUPPORT = "support", _("Support organisation")
+        OTHER = "other", _("Other participant")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    group = models.ForeignKey(PeerGroup, on_delete=models.CASCADE, related_name="visits")
+    visited = models.ForeignKey(
+        Member,
+        on_delete=models.PROTECT,
+        related_name="peer_visits",
+        verbose_name=_("member visited"),
+    )
+    visitor = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("visiting producer")
+    )
+    companion_name = models.CharField(_("companion"), max_length=120)
+    companion_kind = models.CharField(_("companion is a"), max_length=16, choices=Companion.choices)
+    visited_on = models.DateField(_("date"))
+    findings = models.TextField(_("what they saw"))
+    recommendation = models.CharField(
+        _("recommendation"), max_length=16, choices=MemberStatus.choices
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.MEMBER
+    scope_organisation_field = "group__organisation_id"
+
+    class Meta:
+        ordering = ["-visited_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(visited=models.F("visitor")), name="peer_visit_not_to_oneself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visitor} → {self.visited} ({self.visited_on})"

@@ -4,6 +4,7 @@ from datetime import date
 
 from django.db.models import Count, Max, Q, Sum
 
+from batea.access.scoping import roles_granting
 from batea.assessments.models import NonConformity
 from batea.domain.group.risk import MemberFacts, classify
 from batea.domain.group.sampling import Candidate, Policy, Sample, draw
@@ -93,8 +94,9 @@ def decide(
     sanction: str | None = None,
     version=None,
     evidence: str = "",
+    council=None,
 ):
-    """Record an approval-committee decision and apply it to the member, atomically.
+    """Record an approval-committee (or PGS council) decision and apply it, atomically.
 
     Either a plain status change (`target`) or a sanction from the standard's catalogue
     (`sanction`, which needs the standard `version`). Illegal transitions, unknown sanctions
@@ -137,6 +139,7 @@ def decide(
             evidence=evidence,
             decided_by=user,
             decided_on=decided_on,
+            council=council,
         )
         if target != current:
             locked.status = target
@@ -306,3 +309,55 @@ def certification_costs(organisation, year: int) -> dict:
             }
         )
     return {"year": year, "members": members, "rows": rows}
+
+
+def record_peer_visit(
+    user,
+    group,
+    *,
+    visited,
+    visitor,
+    companion_name: str,
+    companion_kind: str,
+    visited_on: date,
+    findings: str,
+    recommendation: str,
+):
+    """A peer visit: a producer of the group with another participant, never to oneself,
+    both members of the group."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from django.utils.translation import gettext as _
+
+    from batea.access.scoping import can
+    from batea.groups.models import PeerVisit
+
+    if not can(user, group, "view") or not (
+        can(user, visited, "change")
+        or roles_granting(user, group.organisation, "assessment", "change")
+    ):
+        raise PermissionDenied(_("Your role does not allow recording peer visits here."))
+    in_group = set(group.members.values_list("id", flat=True))
+    errors = {}
+    if visited.pk not in in_group or visitor.pk not in in_group:
+        errors["visited"] = _("Both the visitor and the member visited belong to the group.")
+    if visited.pk == visitor.pk:
+        errors["visitor"] = _("A producer does not review themselves.")
+    if not companion_name.strip():
+        errors["companion_name"] = _("A visit is made together with another participant.")
+    if not findings.strip():
+        errors["findings"] = _("Write what the visit saw.")
+    if errors:
+        raise ValidationError(errors)
+    visit = PeerVisit(
+        group=group,
+        visited=visited,
+        visitor=visitor,
+        companion_name=companion_name.strip(),
+        companion_kind=companion_kind,
+        visited_on=visited_on,
+        findings=findings.strip(),
+        recommendation=recommendation,
+    )
+    visit.full_clean()
+    visit.save()
+    return visit

@@ -1,8 +1,10 @@
 """The approval committee's decision on a member, from the member page."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -103,3 +105,96 @@ class InternalControlView(LoginRequiredMixin, TemplateView):
             medium=sum(1 for _, r in register if r.risk == "medium"),
         )
         return context
+
+
+class PeerGuaranteeView(LoginRequiredMixin, TemplateView):
+    """Participatory Guarantee System: groups, peer visits and council decisions, visible to
+    everyone who may see the organisation's members."""
+
+    template_name = "groups/pgs.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        from batea.access.scoping import organisations_where
+
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        self.organisation = get_object_or_404(
+            organisations_where(request.user, "member", "view").filter(kind="asmo"),
+            slug=kwargs["org_slug"],
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        from batea.access.scoping import organisations_where
+        from batea.groups.models import MemberDecision, PeerGroup, PeerVisit
+
+        context = super().get_context_data(**kwargs)
+        groups = (
+            PeerGroup.objects.visible_to(self.request.user)
+            .filter(organisation=self.organisation)
+            .prefetch_related("members")
+        )
+        context.update(
+            organisation=self.organisation,
+            groups=groups,
+            visits=PeerVisit.objects.visible_to(self.request.user)
+            .filter(group__organisation=self.organisation)
+            .select_related("group", "visited", "visitor")[:30],
+            decisions=MemberDecision.objects.visible_to(self.request.user)
+            .filter(council__organisation=self.organisation)
+            .select_related("member", "council")[:30],
+            can_record=organisations_where(self.request.user, "member", "change")
+            .filter(pk=self.organisation.pk)
+            .exists(),
+            companions=PeerVisit.Companion.choices,
+            statuses=Member.Status.choices,
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        from batea.groups.models import PeerGroup
+        from batea.groups.services import record_peer_visit
+
+        group = get_object_or_404(
+            PeerGroup.objects.visible_to(request.user),
+            organisation=self.organisation,
+            pk=request.POST.get("group"),
+        )
+        members = {str(m.pk): m for m in group.members.all()}
+        visited = members.get(request.POST.get("visited", ""))
+        try:
+            if request.POST.get("form") == "decision":
+                if visited is None:
+                    raise ValidationError({"visited": _("Choose a member of the group.")})
+                decide(
+                    request.user,
+                    visited,
+                    target=request.POST.get("status", ""),
+                    reason=request.POST.get("reason", ""),
+                    council=group,
+                    decided_on=timezone.localdate(),
+                )
+            else:
+                visitor = members.get(request.POST.get("visitor", ""))
+                if visited is None or visitor is None:
+                    raise ValidationError({"visited": _("Choose members of the group.")})
+                record_peer_visit(
+                    request.user,
+                    group,
+                    visited=visited,
+                    visitor=visitor,
+                    companion_name=request.POST.get("companion_name", ""),
+                    companion_kind=request.POST.get("companion_kind", "other"),
+                    visited_on=date.fromisoformat(request.POST.get("visited_on", "")),
+                    findings=request.POST.get("findings", ""),
+                    recommendation=request.POST.get("recommendation", "approved"),
+                )
+        except ValueError:
+            messages.error(request, _("Enter the date as YYYY-MM-DD."))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        except PermissionDenied as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Recorded."))
+        return redirect("pgs", self.organisation.slug)
