@@ -314,3 +314,32 @@ class TestParticipatoryGuarantee:
             )
         assert {"visitor", "companion_name"} <= set(error.value.message_dict)
         assert not PeerVisit.objects.exists()
+
+
+def test_an_unreliable_ics_doubles_the_next_sample(world):
+    import math
+    from datetime import date
+
+    from batea.assessments import services
+    from batea.groups.services import sample_group
+    from batea.standards.models import Requirement, StandardVersion
+
+    version = StandardVersion.objects.get(version="1.0")
+    requirement = Requirement.objects.get(version=version, code="EX-LEG-02")
+    members = [world.member_a] + [
+        make_member(world.org_a, f"A-{i + 900}", "R", f"K{i}") for i in range(15)
+    ]
+    for index, member in enumerate(members[:4]):
+        for user, kind, value in (
+            (world.inspector_a, "ics", "compliant"),
+            (world.auditor_user, "audit", "non_compliant" if index < 2 else "compliant"),
+        ):
+            assessment = services.start_assessment(
+                user, world.org_a, version, kind, date.today(), member=member
+            )
+            services.record_answer(user, assessment, requirement, services.AnswerInput(value=value))
+            services.submit(user, assessment)
+    sample = sample_group(world.org_a, None, 3, date.today(), version)
+    assert any("ICS agreement 0.5 < 0.8" in line for line in sample.arithmetic)
+    plain = sample_group(world.org_a, None, 3, date.today())
+    assert sample.size >= min(len(members), math.ceil(plain.size * 2) - 1)

@@ -70,9 +70,18 @@ def open_major_members(organisation) -> set[str]:
     }
 
 
-def sample_group(organisation, sampling: dict | None, seed: int, today: date) -> Sample:
-    """Classify every member and draw the external-audit sample the standard asks for."""
+def sample_group(
+    organisation, sampling: dict | None, seed: int, today: date, version=None
+) -> Sample:
+    """Classify every member and draw the external-audit sample the standard asks for,
+    doubled when the ICS proved unreliable against the last audit."""
     majors = open_major_members(organisation)
+    growth, reason = 1.0, ""
+    if version is not None:
+        reliability = ics_reliability(organisation, version)
+        if reliability["reliable"] is False:
+            growth = reliability["sample_factor"]
+            reason = f"ICS agreement {reliability['agreement']} < {reliability['threshold']}"
     candidates = [
         Candidate(
             facts.member,
@@ -81,7 +90,7 @@ def sample_group(organisation, sampling: dict | None, seed: int, today: date) ->
         )
         for facts in member_facts(organisation, today)
     ]
-    return draw(candidates, Policy.from_catalogue(sampling), seed)
+    return draw(candidates, Policy.from_catalogue(sampling), seed, growth, reason)
 
 
 def decide(

@@ -96,8 +96,15 @@ def base_size(population: int, policy: Policy) -> tuple[int, str]:
     return min(size, n), text
 
 
-def draw(candidates: list[Candidate], policy: Policy, seed: int) -> Sample:
-    """Draw the sample. Raises SamplingError for an empty group."""
+def draw(
+    candidates: list[Candidate],
+    policy: Policy,
+    seed: int,
+    growth: float = 1.0,
+    growth_reason: str = "",
+) -> Sample:
+    """Draw the sample, grown by `growth` (e.g. 2 when the ICS proved unreliable).
+    Raises SamplingError for an empty group."""
     if not candidates:
         raise SamplingError("The group has no members to sample.")
     population = len(candidates)
@@ -110,6 +117,10 @@ def draw(candidates: list[Candidate], policy: Policy, seed: int) -> Sample:
     if scaled != size:
         arithmetic.append(f"× average risk factor {factor:.3f} → {scaled}")
     size = scaled
+    if growth != 1.0:
+        grown = min(population, math.ceil(size * growth))
+        arithmetic.append(f"× {growth:g} ({growth_reason or 'growth'}) → {grown}")
+        size = grown
     forced = sorted((c for c in candidates if _must_include(c, policy)), key=lambda c: c.member)
     if len(forced) > size:
         arithmetic.append(f"{len(forced)} members must be included → {len(forced)}")

@@ -44,7 +44,11 @@ class Command(BaseCommand):
             raise CommandError(f"--seed must be a whole number, not {raw_seed!r}.")
         try:
             sample = sample_group(
-                organisation, version.document.get("sampling"), seed, timezone.localdate()
+                organisation,
+                version.document.get("sampling"),
+                seed,
+                timezone.localdate(),
+                version,
             )
         except SamplingError as error:
             raise CommandError(str(error)) from error
