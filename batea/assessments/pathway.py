@@ -43,21 +43,25 @@ def version_for(organisation, standard_code: str) -> StandardVersion | None:
 def answers_for(organisation, versions: list[StandardVersion]) -> dict[str, list[Answer]]:
     """Final (submitted or reviewed) current answers of the organisation, by standard code,
     in one query."""
-    rows = AnswerRow.objects.filter(
-        current=True,
-        assessment__organisation=organisation,
-        assessment__status__in=FINAL,
-        assessment__version__in=versions,
-    ).values_list(
-        "assessment__version__standard__code",
-        "requirement__code",
-        "value",
-        "score",
-        "assessment__member_id",
-        "assessment__site_id",
-        "assessment__kind",
-        "assessment__assessed_on",
-        "assessment_id",
+    rows = (
+        AnswerRow.objects.filter(
+            current=True,
+            assessment__organisation=organisation,
+            assessment__status__in=FINAL,
+            assessment__version__in=versions,
+        )
+        .order_by()
+        .values_list(  # no sort: the engine does not need one
+            "assessment__version__standard__code",
+            "requirement__code",
+            "value",
+            "score",
+            "assessment__member_id",
+            "assessment__site_id",
+            "assessment__kind",
+            "assessment__assessed_on",
+            "assessment_id",
+        )
     )
     by_standard: dict[str, list[Answer]] = {}
     for code, requirement, value, score, member, site, kind, on, assessment in rows:
@@ -71,7 +75,7 @@ def answers_for(organisation, versions: list[StandardVersion]) -> dict[str, list
 def population_of(organisation) -> Population:
     members = Member.objects.filter(organisation=organisation, status__in=MEMBERS_IN_SCOPE)
     return Population(
-        frozenset(str(pk) for pk in members.values_list("id", flat=True)),
+        frozenset(str(pk) for pk in members.order_by().values_list("id", flat=True)),
         frozenset(
             str(pk)
             for pk in Site.objects.filter(organisation=organisation).values_list("id", flat=True)
@@ -152,21 +156,25 @@ def evaluate_many(organisations, version: StandardVersion, on: date | None = Non
     ids = [o.pk for o in organisations]
     catalogue = version.catalogue()
     answers: dict = {pk: [] for pk in ids}
-    rows = AnswerRow.objects.filter(
-        current=True,
-        assessment__organisation_id__in=ids,
-        assessment__status__in=FINAL,
-        assessment__version=version,
-    ).values_list(
-        "assessment__organisation_id",
-        "requirement__code",
-        "value",
-        "score",
-        "assessment__member_id",
-        "assessment__site_id",
-        "assessment__kind",
-        "assessment__assessed_on",
-        "assessment_id",
+    rows = (
+        AnswerRow.objects.filter(
+            current=True,
+            assessment__organisation_id__in=ids,
+            assessment__status__in=FINAL,
+            assessment__version=version,
+        )
+        .order_by()
+        .values_list(
+            "assessment__organisation_id",
+            "requirement__code",
+            "value",
+            "score",
+            "assessment__member_id",
+            "assessment__site_id",
+            "assessment__kind",
+            "assessment__assessed_on",
+            "assessment_id",
+        )
     )
     for org, requirement, value, score, member, site, kind, assessed_on, assessment in rows:
         subject = str(member) if member else str(site) if site else None
