@@ -456,3 +456,12 @@ def test_the_pathway_shows_eligibility_and_open_findings(world, client_for):
     page = client_for(world.manager_a).get(f"/orgs/{world.org_a.slug}/pathway/")
     assert [f.requirement.code for f in page.context["findings"]] == ["EX-LEG-01"]
     assert "Apply for the title" in page.content.decode()
+
+
+def test_next_steps_take_the_deadline_of_the_open_finding(world):
+    from batea.assessments import pathway
+
+    finding = world.assessment_a.answers.get().finding
+    result = pathway.evaluate_standard(world.org_a, version())
+    step = next(s for s in result.next_steps if s.requirement.id == "EX-LEG-01")
+    assert step.due == finding.due_on

@@ -87,6 +87,26 @@ def entry_date_of(organisation) -> date:
     return organisation.entry_date or organisation.created_at.date()
 
 
+def finding_deadlines(organisation, versions) -> dict[str, dict[str, date]]:
+    """The earliest deadline of the open findings, per standard and requirement."""
+    from django.db.models import Min
+
+    from batea.assessments.models import NonConformity
+
+    rows = (
+        NonConformity.objects.filter(
+            organisation=organisation, status="open", requirement__version__in=versions
+        )
+        .order_by()
+        .values_list("requirement__version__standard__code", "requirement__code")
+        .annotate(due=Min("due_on"))
+    )
+    deadlines: dict[str, dict[str, date]] = {}
+    for code, requirement, due in rows:
+        deadlines.setdefault(code, {})[requirement] = due
+    return deadlines
+
+
 def evaluate_standard(organisation, version: StandardVersion, on: date | None = None):
     on = on or timezone.localdate()
     answers = answers_for(organisation, [version]).get(version.standard.code, [])
@@ -97,6 +117,7 @@ def evaluate_standard(organisation, version: StandardVersion, on: date | None = 
         answers,
         population_of(organisation),
         organisation.declared_metrics,
+        deadlines=finding_deadlines(organisation, [version]).get(version.standard.code),
     )
 
 
@@ -145,6 +166,7 @@ def evaluate_ladder_for(organisation, ladder: Ladder, on: date | None = None):
         on,
         population_of(organisation),
         organisation.declared_metrics,
+        deadlines=finding_deadlines(organisation, list(versions.values())),
     )
 
 

@@ -365,3 +365,17 @@ def test_levels_fixed_at_a_later_year_do_not_hold_the_current_level_back():
     )  # year 5 after entry; development scores of 4 fall short of year 6's 4.5
     assert not level(result, "year-6").met and not level(result, "year-6").due
     assert result.current_level.level.id == "certified-ecological"
+
+
+def test_a_findings_deadline_sets_when_its_next_step_is_due():
+    answers = [Answer("EX-LEG-01", "non_compliant")]
+    result = evaluate(
+        CATALOGUE,
+        ENTRY,
+        date(2020, 6, 1),
+        answers,
+        POPULATION,
+        ELIGIBLE,
+        deadlines={"EX-LEG-01": date(2020, 9, 1)},
+    )
+    assert result.next_steps[0].due == date(2020, 9, 1)

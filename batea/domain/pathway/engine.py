@@ -182,8 +182,12 @@ def evaluate(
     population: Population | None = None,
     metrics: dict[str, float] | None = None,
     scopes: tuple[str, ...] = ("organisation", "member", "site"),
+    deadlines: dict[str, date] | None = None,
 ) -> StandardResult:
     """Where an organisation stands on every level of one standard version on a date.
+
+    `deadlines` (requirement id → date) are the deadlines of open findings: the next steps
+    for those requirements are due then.
 
     Only requirements applying to `scopes` count: an ASMO is not held to what the standard
     asks of its buyers."""
@@ -217,7 +221,7 @@ def evaluate(
         upcoming=upcoming,
         next_steps=[],
     )
-    standard.next_steps = _next_steps(standard, entry_date, on)
+    standard.next_steps = _next_steps(standard, entry_date, on, deadlines or {})
     return standard
 
 
@@ -346,7 +350,9 @@ def _level_result(
     )
 
 
-def _next_steps(result: StandardResult, entry_date: date, on: date) -> list[Step]:
+def _next_steps(
+    result: StandardResult, entry_date: date, on: date, deadlines: dict[str, date]
+) -> list[Step]:
     """Close the gaps of the next level first (due now, or when they become binding), then
     prepare the obligations that become binding next."""
     steps: list[Step] = []
@@ -355,7 +361,10 @@ def _next_steps(result: StandardResult, entry_date: date, on: date) -> list[Step
     if target is not None:
         for blocker in target.blocking:
             requirement = blocker.requirement
-            due = max(on, add_years(entry_date, requirement.binding_year))
+            # An open finding's deadline wins; else now, or when it becomes binding.
+            due = deadlines.get(requirement.id) or max(
+                on, add_years(entry_date, requirement.binding_year)
+            )
             steps.append(Step(requirement, due, _reason(blocker), target.level.id))
             seen.add(requirement.id)
         for step in _development_steps(result, target, on):

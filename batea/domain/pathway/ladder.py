@@ -86,8 +86,10 @@ def evaluate_ladder(
     on: date,
     population: Population | None = None,
     metrics: dict[str, float] | None = None,
+    deadlines: dict[str, dict] | None = None,
 ) -> list[RungResult]:
-    """Evaluate every rung; each standard sees its own answers plus reused ones."""
+    """Evaluate every rung; each standard sees its own answers plus reused ones.
+    `deadlines` are the open findings' deadlines per standard and requirement."""
     crosswalks = list(crosswalks)
     cache: dict[str, StandardResult] = {}
     results = []
@@ -97,7 +99,13 @@ def evaluate_ladder(
             answers = list(answers_by_standard.get(standard_id, ()))
             answers += reuse_answers(standard_id, answers_by_standard, crosswalks)
             cache[standard_id] = evaluate(
-                rung.catalogue, entry_date, on, answers, population, metrics
+                rung.catalogue,
+                entry_date,
+                on,
+                answers,
+                population,
+                metrics,
+                deadlines=(deadlines or {}).get(standard_id),
             )
         standard = cache[standard_id]
         level = next((lr for lr in standard.levels if lr.level.id == rung.level), None)
