@@ -63,14 +63,13 @@ def _assess(
     user,
     on,
     key,
-    compliant,
     member=None,
     site=None,
     failing=frozenset(),
     score=4,
 ):
-    """One submitted assessment answering every requirement of its subject scope that is
-    binding by `years`; `failing` requirement codes are answered non-compliant (score 2)."""
+    """One submitted assessment answering every requirement of its subject scope;
+    `failing` requirement codes are answered non-compliant (score 2)."""
     assessment_id = demo_id("assessment", org.slug, key)
     if Assessment.objects.filter(pk=assessment_id).exists():
         return None
@@ -90,8 +89,6 @@ def _assess(
     )
     answers = []
     for requirement in Requirement.objects.filter(version=version, applies_to=scope):
-        if not compliant(requirement):
-            continue
         bad = requirement.code in failing
         if requirement.scoring == "scale_1_5":
             fields = {"score": 2 if bad else score, "value": ""}
@@ -108,10 +105,6 @@ def _assess(
     return assessment
 
 
-def _every_requirement(_requirement) -> bool:
-    return True
-
-
 def _assess_everything(
     org,
     version,
@@ -125,9 +118,7 @@ def _assess_everything(
     score=4,
 ):
     """The organisation, each of its sites and each member in scope, for one standard."""
-    first = _assess(
-        org, version, kind, user, on, f"{key}-org", _every_requirement, failing=failing, score=score
-    )
+    first = _assess(org, version, kind, user, on, f"{key}-org", failing=failing, score=score)
     for site in Site.objects.filter(organisation=org):
         bad = site_failing(site) if site_failing else frozenset()
         _assess(
@@ -137,7 +128,6 @@ def _assess_everything(
             inspector or user,
             on - timedelta(days=15),
             f"{key}-{site.site_code}",
-            _every_requirement,
             site=site,
             failing=bad,
             score=score,
@@ -154,7 +144,6 @@ def _assess_everything(
                 inspector or user,
                 on - timedelta(days=25),
                 f"{key}-{member.member_number}",
-                _every_requirement,
                 member=member,
                 score=score,
             )

@@ -147,10 +147,10 @@ def evaluate_ladder_for(organisation, ladder: Ladder, on: date | None = None):
     standards through the crosswalks between those versions."""
     on = on or timezone.localdate()
     versions = {}
-    for rung in ladder.rungs:
-        version = version_for(organisation, rung["standard"])
+    for code in dict.fromkeys(rung["standard"] for rung in ladder.rungs):  # once per standard
+        version = version_for(organisation, code)
         if version is not None:
-            versions[rung["standard"]] = version
+            versions[code] = version
     catalogues = {code: version.catalogue() for code, version in versions.items()}
     rungs = [
         Rung(catalogues[r["standard"]], r["level"])

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from batea.assessments.demo import _assess, _every_requirement
+from batea.assessments.demo import _assess
 from batea.assessments.pathway import current_version
 from batea.groups.models import ConflictOfInterest, MemberDecision
 from batea.groups.services import decide
@@ -43,7 +43,6 @@ def load(stdout=None) -> dict[str, int]:
                 users.get("manager.peru"),
                 today - timedelta(days=60),
                 f"ics-craft-{member.member_number}",
-                _every_requirement,
                 member=member,
             )
         if not MemberDecision.objects.filter(member__organisation=org).exists() and members:
