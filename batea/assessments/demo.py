@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from batea.assessments import deciding
 from batea.assessments.models import Answer, Assessment, CorrectiveAction
 from batea.assessments.services import escalate_overdue, raise_nonconformity
 from batea.registry.demo import demo_id
@@ -98,6 +99,7 @@ def _assess(
             Answer(assessment=assessment, requirement=requirement, answered_by=user, **fields)
         )
     Answer.objects.bulk_create(answers)
+    deciding.refresh_for(assessment)
     for answer in Answer.objects.filter(assessment=assessment).select_related(
         "requirement", "assessment__version"
     ):

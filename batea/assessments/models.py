@@ -169,6 +169,10 @@ class Answer(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )
     correction_reason = models.TextField(_("reason for the correction"), blank=True)
+    # The answer that decides its requirement for its subject (organisation, member or site)
+    # among the final answers to that standard version, by the engine's precedence. Kept by
+    # `batea.assessments.deciding` so that roll-ups over many organisations are one aggregate.
+    deciding = models.BooleanField(default=False, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.ASSESSMENT
@@ -191,6 +195,16 @@ class Answer(models.Model):
                 condition=Q(supersedes__isnull=True) | ~Q(correction_reason=""),
                 name="correction_has_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(deciding=False) | Q(current=True), name="deciding_answer_is_current"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["requirement", "assessment"],
+                condition=Q(deciding=True),
+                name="answer_deciding",
+            )
         ]
 
     def __str__(self) -> str:

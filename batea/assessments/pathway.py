@@ -2,10 +2,19 @@
 
 from datetime import date
 
+from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from batea.assessments.models import Answer as AnswerRow
 from batea.domain.pathway import Answer, Population, evaluate
+from batea.domain.pathway.engine import (
+    COMPLIANT,
+    NOT_APPLICABLE,
+    PASS_SCORE,
+    PRECEDENCE,
+    Rollup,
+)
 from batea.domain.pathway.ladder import Rung, evaluate_ladder
 from batea.domain.standards.crosswalk import Crosswalk, Mapping
 from batea.registry.models import Member, Site
@@ -40,46 +49,76 @@ def version_for(organisation, standard_code: str) -> StandardVersion | None:
     return assessed or current_version(standard_code)
 
 
-def answers_for(organisation, versions: list[StandardVersion]) -> dict[str, list[Answer]]:
-    """Final (submitted or reviewed) current answers of the organisation, by standard code,
-    in one query."""
-    rows = (
-        AnswerRow.objects.filter(
-            current=True,
-            assessment__organisation=organisation,
-            assessment__status__in=FINAL,
-            assessment__version__in=versions,
-        )
-        .order_by()
-        .values_list(  # no sort: the engine does not need one
-            "assessment__version__standard__code",
-            "requirement__code",
-            "value",
-            "score",
-            "assessment__member_id",
-            "assessment__site_id",
-            "assessment__kind",
-            "assessment__assessed_on",
-            "assessment_id",
-        )
+def answers_for(
+    organisation, versions: list[StandardVersion], on: date | None = None
+) -> dict[str, list[Answer]]:
+    """Final (submitted or reviewed) answers of the organisation, by standard code, in one
+    query: the current ones, or for a past date `on` the ones that stood that day (a
+    correction recorded later is not yet known; the answer it replaced still stands)."""
+    rows = standing_answers(on).filter(
+        assessment__organisation=organisation, assessment__version__in=versions
+    )
+    rows = rows.order_by().values_list(  # no sort: the engine does not need one
+        "assessment__version__standard__code",
+        "requirement__code",
+        "value",
+        "score",
+        "assessment__member_id",
+        "assessment__site_id",
+        "assessment__kind",
+        "assessment__assessed_on",
+        "assessment_id",
     )
     by_standard: dict[str, list[Answer]] = {}
-    for code, requirement, value, score, member, site, kind, on, assessment in rows:
+    for code, requirement, value, score, member, site, kind, assessed_on, assessment in rows:
         subject = str(member) if member else str(site) if site else None
         by_standard.setdefault(code, []).append(
-            Answer(requirement, value or None, score, subject, kind, on, str(assessment))
+            Answer(requirement, value or None, score, subject, kind, assessed_on, str(assessment))
         )
     return by_standard
 
 
-def population_of(organisation) -> Population:
-    members = Member.objects.filter(organisation=organisation, status__in=MEMBERS_IN_SCOPE)
+def standing_answers(on: date | None = None):
+    """Final answers as they stood on `on`: the current ones for today; for a past date, a
+    correction recorded later is not yet known and the answer it replaced still stands."""
+    rows = AnswerRow.objects.filter(assessment__status__in=FINAL)
+    if on is None or on >= timezone.localdate():
+        return rows.filter(current=True)
+    return rows.filter(Q(supersedes__isnull=True) | Q(answered_at__date__lte=on)).filter(
+        Q(current=True) | Q(superseded_by__answered_at__date__gt=on)
+    )
+
+
+def members_in_scope(on: date | None = None):
+    """Members the pathway counts: today's in-scope statuses; for a past date those who had
+    joined by then, with the status they had that day (from the committee's decisions)."""
+    if on is None or on >= timezone.localdate():
+        return Member.objects.filter(status__in=MEMBERS_IN_SCOPE)
+    from batea.groups.models import MemberDecision
+
+    later = MemberDecision.objects.filter(member=OuterRef("pk"), decided_on__gt=on).order_by(
+        "decided_on", "created_at"
+    )
+    return (
+        Member.objects.filter(join_date__lte=on)
+        .annotate(status_then=Coalesce(Subquery(later.values("from_status")[:1]), "status"))
+        .filter(status_then__in=MEMBERS_IN_SCOPE)
+    )
+
+
+def sites_registered(on: date | None = None):
+    if on is None or on >= timezone.localdate():
+        return Site.objects.all()
+    return Site.objects.filter(created_at__date__lte=on)
+
+
+def population_of(organisation, on: date | None = None) -> Population:
+    """The members in scope and the sites on `on` (today by default)."""
+    members = members_in_scope(on).filter(organisation=organisation)
+    sites = sites_registered(on).filter(organisation=organisation)
     return Population(
         frozenset(str(pk) for pk in members.order_by().values_list("id", flat=True)),
-        frozenset(
-            str(pk)
-            for pk in Site.objects.filter(organisation=organisation).values_list("id", flat=True)
-        ),
+        frozenset(str(pk) for pk in sites.order_by().values_list("id", flat=True)),
     )
 
 
@@ -109,13 +148,13 @@ def finding_deadlines(organisation, versions) -> dict[str, dict[str, date]]:
 
 def evaluate_standard(organisation, version: StandardVersion, on: date | None = None):
     on = on or timezone.localdate()
-    answers = answers_for(organisation, [version]).get(version.standard.code, [])
+    answers = answers_for(organisation, [version], on).get(version.standard.code, [])
     return evaluate(
         version.catalogue(),
         entry_date_of(organisation),
         on,
         answers,
-        population_of(organisation),
+        population_of(organisation, on),
         organisation.declared_metrics,
         deadlines=finding_deadlines(organisation, [version]).get(version.standard.code),
     )
@@ -157,34 +196,187 @@ def evaluate_ladder_for(organisation, ladder: Ladder, on: date | None = None):
         for r in ladder.rungs
         if r["standard"] in catalogues
     ]
-    answers = answers_for(organisation, list(versions.values()))
+    answers = answers_for(organisation, list(versions.values()), on)
     return evaluate_ladder(
         rungs,
         answers,
         domain_crosswalks(list(versions.values())),
         entry_date_of(organisation),
         on,
-        population_of(organisation),
+        population_of(organisation, on),
         organisation.declared_metrics,
         deadlines=finding_deadlines(organisation, list(versions.values())),
     )
 
 
 def evaluate_many(organisations, version: StandardVersion, on: date | None = None) -> dict:
-    """Evaluate one standard version for many organisations with three set-based queries
-    (answers, members, sites) instead of three per organisation. Returns {org id: result}."""
+    """Evaluate one standard version for many organisations at once. Returns {org id: result}.
+
+    For today (or later) member- and site-level requirements are counted by the database
+    from the deciding answers (`Answer.deciding`), in a handful of aggregate queries whatever
+    the number of organisations; only organisation-level answers and failing subjects reach
+    Python. For a past date the deciding answer may have changed since, so every answer is
+    read and the engine chooses (`_evaluate_many_per_answer`)."""
     on = on or timezone.localdate()
     organisations = list(organisations)
+    if on < timezone.localdate():
+        return _evaluate_many_per_answer(organisations, version, on)
+    ids = [o.pk for o in organisations]
+    catalogue = version.catalogue()
+    answers: dict = {pk: [] for pk in ids}
+    deciding = AnswerRow.objects.filter(
+        deciding=True, assessment__version=version, assessment__organisation_id__in=ids
+    ).order_by()
+    for org, requirement, value, score, kind, assessed_on, assessment in deciding.filter(
+        assessment__member__isnull=True, assessment__site__isnull=True
+    ).values_list(
+        "assessment__organisation_id",
+        "requirement__code",
+        "value",
+        "score",
+        "assessment__kind",
+        "assessment__assessed_on",
+        "assessment_id",
+    ):
+        answers[org].append(
+            Answer(requirement, value or None, score, None, kind, assessed_on, str(assessment))
+        )
+    rollups = _rollups(deciding, catalogue, ids)
+    return {
+        o.pk: evaluate(
+            catalogue,
+            entry_date_of(o),
+            on,
+            answers[o.pk],
+            Population(),
+            o.declared_metrics,
+            rollups=rollups[o.pk],
+        )
+        for o in organisations
+    }
+
+
+def _subject_filters(scope: str) -> tuple[str, dict]:
+    """The answer's subject field and the filter keeping subjects in the population."""
+    if scope == "member":
+        return "assessment__member_id", {"assessment__member__status__in": MEMBERS_IN_SCOPE}
+    return "assessment__site_id", {"assessment__site__isnull": False}
+
+
+def _population_counts(ids) -> dict[str, dict]:
+    members = Member.objects.filter(organisation_id__in=ids, status__in=MEMBERS_IN_SCOPE)
+    return {
+        "member": dict(members.order_by().values_list("organisation_id").annotate(n=Count("id"))),
+        "site": dict(
+            Site.objects.filter(organisation_id__in=ids)
+            .order_by()
+            .values_list("organisation_id")
+            .annotate(n=Count("id"))
+        ),
+    }
+
+
+def _rollups(deciding, catalogue, ids) -> dict:
+    """{org id: {requirement code: Rollup}} for member- and site-level requirements, counted
+    in SQL over the deciding answers of subjects in the population."""
+    applicable = ~Q(value=NOT_APPLICABLE)
+    met = Q(score__gte=PASS_SCORE) | Q(score__isnull=True, value=COMPLIANT)
+    population = _population_counts(ids)
+    rollups: dict = {pk: {} for pk in ids}
+    for scope in ("member", "site"):
+        codes = [r.id for r in catalogue.requirements if r.applies_to == scope]
+        if not codes:
+            continue
+        subject, in_population = _subject_filters(scope)
+        answered = deciding.filter(
+            requirement__code__in=codes, **{f"{subject}__isnull": False}, **in_population
+        )
+        counts = answered.values_list("assessment__organisation_id", "requirement__code").annotate(
+            answered=Count("id"),
+            applicable=Count("id", filter=applicable),
+            compliant=Count("id", filter=applicable & met),
+            score_sum=Sum("score", filter=applicable),
+            score_count=Count("score", filter=applicable),
+            latest=Max("assessment__assessed_on"),
+            **{
+                f"latest_{kind}": Max("assessment__assessed_on", filter=Q(assessment__kind=kind))
+                for kind in PRECEDENCE
+            },
+        )
+        failing: dict = {}
+        for org, code, pk in answered.filter(applicable & ~met).values_list(
+            "assessment__organisation_id", "requirement__code", subject
+        ):
+            failing.setdefault((org, code), []).append(str(pk))
+        tallies = {}
+        for org, code, n, n_applicable, n_compliant, s_sum, s_count, latest, *by_kind in counts:
+            # The roll-up's source: its newest answer, on the same day the strongest kind.
+            kind = next(k for k, on in zip(PRECEDENCE, by_kind, strict=True) if on == latest)
+            tallies[(org, code)] = (n, n_applicable, n_compliant, s_sum or 0, s_count, latest, kind)
+        gaps = [
+            (org, code)
+            for org in ids
+            for code in codes
+            if tallies.get((org, code), (0,))[0] < population[scope].get(org, 0)
+        ]
+        for (org, code), subjects in _unanswered(scope, gaps, catalogue).items():
+            failing.setdefault((org, code), []).extend(subjects)
+        for org in ids:
+            size = population[scope].get(org, 0)
+            for code in codes:
+                n, n_applicable, n_compliant, s_sum, s_count, latest, kind = tallies.get(
+                    (org, code), (0, 0, 0, 0, 0, None, None)
+                )
+                rollups[org][code] = Rollup(
+                    size,
+                    n,
+                    n_applicable,
+                    n_compliant,
+                    tuple(sorted(failing.get((org, code), ()))),
+                    s_sum,
+                    s_count,
+                    Answer(code, None, None, None, kind, latest) if latest else None,
+                )
+    return rollups
+
+
+def _unanswered(scope: str, gaps: list[tuple], catalogue) -> dict:
+    """Subjects in the population without a deciding answer, for the (organisation,
+    requirement) pairs known to have some: one query per requirement with gaps."""
+    found: dict = {}
+    by_code: dict = {}
+    for org, code in gaps:
+        by_code.setdefault(code, []).append(org)
+    model = Member if scope == "member" else Site
+    subjects = (
+        model.objects.filter(status__in=MEMBERS_IN_SCOPE) if scope == "member" else model.objects
+    )
+    for code, orgs in by_code.items():
+        answered = AnswerRow.objects.filter(
+            deciding=True,
+            requirement__code=code,
+            requirement__version__standard__code=catalogue.id,
+            requirement__version__version=catalogue.version,
+            **{f"assessment__{scope}": OuterRef("pk")},
+        )
+        for org, pk in (
+            subjects.filter(organisation_id__in=orgs)
+            .exclude(Exists(answered))
+            .order_by()
+            .values_list("organisation_id", "id")
+        ):
+            found.setdefault((org, code), []).append(str(pk))
+    return found
+
+
+def _evaluate_many_per_answer(organisations: list, version: StandardVersion, on: date) -> dict:
+    """evaluate_many from every final answer (three set-based queries), for past dates."""
     ids = [o.pk for o in organisations]
     catalogue = version.catalogue()
     answers: dict = {pk: [] for pk in ids}
     rows = (
-        AnswerRow.objects.filter(
-            current=True,
-            assessment__organisation_id__in=ids,
-            assessment__status__in=FINAL,
-            assessment__version=version,
-        )
+        standing_answers(on)
+        .filter(assessment__organisation_id__in=ids, assessment__version=version)
         .order_by()
         .values_list(
             "assessment__organisation_id",
@@ -204,13 +396,13 @@ def evaluate_many(organisations, version: StandardVersion, on: date | None = Non
             Answer(requirement, value or None, score, subject, kind, assessed_on, str(assessment))
         )
     members: dict = {pk: set() for pk in ids}
-    for org, pk in Member.objects.filter(
-        organisation_id__in=ids, status__in=MEMBERS_IN_SCOPE
-    ).values_list("organisation_id", "id"):
+    for org, pk in (
+        members_in_scope(on).filter(organisation_id__in=ids).values_list("organisation_id", "id")
+    ):
         members[org].add(str(pk))
     sites: dict = {pk: set() for pk in ids}
-    for org, pk in Site.objects.filter(organisation_id__in=ids).values_list(
-        "organisation_id", "id"
+    for org, pk in (
+        sites_registered(on).filter(organisation_id__in=ids).values_list("organisation_id", "id")
     ):
         sites[org].add(str(pk))
     return {

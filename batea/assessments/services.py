@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from batea.access.scoping import can, roles_granting, sees_everything
+from batea.assessments import deciding
 from batea.assessments.models import Answer, Assessment, CorrectiveAction, NonConformity
 from batea.domain.access import ASSESSMENT_KIND_ROLES, CHANGE, Resource
 from batea.domain.pathway import actions as rules
@@ -187,8 +188,8 @@ def record_answer(
             {"reason": _("This assessment is submitted: say why the answer is corrected.")}
         )
     if current is not None:
-        current.current = False
-        current.save(update_fields=["current"])
+        current.current = current.deciding = False  # refresh_for below picks the new one
+        current.save(update_fields=["current", "deciding"])
         # A finding raised from an answer that turned out wrong is withdrawn, not left open.
         NonConformity.objects.filter(answer=current, status="open").update(
             status=NonConformity.Status.WITHDRAWN, closed_on=timezone.localdate()
@@ -206,6 +207,7 @@ def record_answer(
         **fields,
     )
     raise_nonconformity(answer)
+    deciding.refresh_for(assessment)
     return answer
 
 
@@ -225,6 +227,7 @@ def submit(user, assessment: Assessment) -> list[NonConformity]:
     assessment.status = Assessment.Status.SUBMITTED
     assessment.submitted_at = timezone.now()
     assessment.save(update_fields=["status", "submitted_at"])
+    deciding.refresh_for(assessment)
     answers = assessment.answers.filter(current=True).select_related("requirement")
     return [nc for nc in (raise_nonconformity(a) for a in answers) if nc is not None]
 

@@ -66,6 +66,22 @@ class Population:
         return self.members if scope == "member" else self.sites
 
 
+@dataclass(frozen=True)
+class Rollup:
+    """One member- or site-level requirement counted over the organisation's population:
+    subjects in scope, those answered, those it applies to (answered), those complying, the
+    failing subjects (not met or not assessed, sorted), the scores, and the newest answer."""
+
+    subjects: int
+    answered: int
+    applicable: int
+    compliant: int
+    failing: tuple[str, ...] = ()
+    score_sum: int = 0
+    score_count: int = 0
+    latest: Answer | None = None
+
+
 @dataclass
 class RequirementResult:
     requirement: Requirement
@@ -183,11 +199,14 @@ def evaluate(
     metrics: dict[str, float] | None = None,
     scopes: tuple[str, ...] = ("organisation", "member", "site"),
     deadlines: dict[str, date] | None = None,
+    rollups: dict[str, "Rollup"] | None = None,
 ) -> StandardResult:
     """Where an organisation stands on every level of one standard version on a date.
 
     `deadlines` (requirement id → date) are the deadlines of open findings: the next steps
-    for those requirements are due then.
+    for those requirements are due then. `rollups` (requirement id → Rollup) are member- and
+    site-level requirements already counted elsewhere (by the database, for many
+    organisations at once); the others are counted here from `answers` and `population`.
 
     Only requirements applying to `scopes` count: an ASMO is not held to what the standard
     asks of its buyers."""
@@ -196,7 +215,7 @@ def evaluate(
     chosen = choose_answers(a for a in answers if a.assessed_on <= on)  # as known on that day
     years = years_since(entry_date, on)
     requirements = [r for r in catalogue.requirements if r.applies_to in scopes]
-    results = {r.id: _requirement_result(r, chosen, population) for r in requirements}
+    results = {r.id: _requirement_result(r, chosen, population, rollups) for r in requirements}
     levels = [
         _level_result(requirements, catalogue, level, years, results, metrics)
         for level in catalogue.levels
@@ -226,10 +245,13 @@ def evaluate(
 
 
 def _requirement_result(
-    requirement: Requirement, chosen: dict, population: Population
+    requirement: Requirement, chosen: dict, population: Population, rollups: dict | None
 ) -> RequirementResult:
     if requirement.applies_to in ("member", "site"):
-        return _rollup(requirement, chosen, population.of(requirement.applies_to))
+        rollup = (rollups or {}).get(requirement.id) or rollup_of(
+            requirement.id, chosen, population.of(requirement.applies_to)
+        )
+        return _rollup_result(requirement, rollup)
     answer = chosen.get((requirement.id, None))
     if answer is None:
         return RequirementResult(requirement, False, "not_assessed")
@@ -240,35 +262,75 @@ def _requirement_result(
     )
 
 
-def _rollup(requirement: Requirement, chosen: dict, subjects: frozenset[str]) -> RequirementResult:
-    """Member or site answers rolled up to the organisation (share computed, rule applied
-    by the level, which may impose its own member share)."""
-    answers = [chosen.get((requirement.id, subject)) for subject in sorted(subjects)]
-    applicable = [
-        (s, a) for s, a in zip(sorted(subjects), answers, strict=True) if a is None or a.applicable
-    ]
-    compliant = [s for s, a in applicable if a is not None and a.met]
-    failing = tuple(s for s, a in applicable if a is None or not a.met)
-    scores = [a.score for _, a in applicable if a is not None and a.score is not None]
+def rollup_of(requirement_id: str, chosen: dict, subjects: frozenset[str]) -> Rollup:
+    """Count one member- or site-level requirement over the population from the deciding
+    answers. A subject without an answer counts as applicable and failing."""
+    answered = applicable = compliant = score_sum = score_count = 0
+    failing: list[str] = []
+    latest: Answer | None = None
+    for subject in sorted(subjects):
+        answer = chosen.get((requirement_id, subject))
+        if answer is None:
+            failing.append(subject)
+            continue
+        answered += 1
+        if latest is None or _newer(answer, latest):
+            latest = answer
+        if not answer.applicable:
+            continue
+        applicable += 1
+        if answer.met:
+            compliant += 1
+        else:
+            failing.append(subject)
+        if answer.score is not None:
+            score_sum += answer.score
+            score_count += 1
+    return Rollup(
+        len(subjects),
+        answered,
+        applicable,
+        compliant,
+        tuple(failing),
+        score_sum,
+        score_count,
+        latest,
+    )
+
+
+def _newer(answer: Answer, than: Answer) -> bool:
+    """The roll-up's source is its newest answer; on the same day the stronger kind."""
+    return (answer.assessed_on, -_kind_rank(answer.kind)) > (
+        than.assessed_on,
+        -_kind_rank(than.kind),
+    )
+
+
+def _kind_rank(kind: str) -> int:
+    return PRECEDENCE.index(kind) if kind in PRECEDENCE else len(PRECEDENCE)
+
+
+def _rollup_result(requirement: Requirement, rollup: Rollup) -> RequirementResult:
+    """A roll-up judged by the requirement's rule (all subjects, or a share); a level may
+    impose its own member share on top."""
     rule = requirement.rollup or {"rule": "all"}
     required = 1.0 if rule["rule"] == "all" else float(rule["min_share"])
-    total = len(applicable)
-    if not subjects:
+    if not rollup.subjects:
         # Nobody registered: the requirement cannot be shown to be met.
         return RequirementResult(requirement, False, "not_assessed", required_share=1.0)
-    share = len(compliant) / total if total else 1.0
+    total = rollup.applicable + rollup.subjects - rollup.answered  # unanswered count as applicable
+    share = rollup.compliant / total if total else 1.0
     met = share >= required
-    status = "met" if met else ("not_assessed" if not any(answers) else "share_too_low")
-    deciding = max((a for a in answers if a is not None), key=lambda a: a.assessed_on, default=None)
+    status = "met" if met else ("not_assessed" if not rollup.answered else "share_too_low")
     return RequirementResult(
         requirement,
         met,
         status,
-        deciding,
-        score=sum(scores) / len(scores) if scores else None,
-        compliant=len(compliant),
+        rollup.latest,
+        score=rollup.score_sum / rollup.score_count if rollup.score_count else None,
+        compliant=rollup.compliant,
         applicable=total,
-        failing=failing,
+        failing=rollup.failing,
         required_share=required,
     )
 
