@@ -59,3 +59,38 @@ def test_members_count_as_they_were_on_the_day(world):
     assert str(newcomer.pk) not in then  # had not joined yet
     assert str(world.member_a.pk) not in now  # excluded today
     assert str(newcomer.pk) not in now  # an applicant is not in scope
+
+
+def test_one_standard_on_its_own_still_reuses_answers_through_crosswalks(world):
+    """`batea pathway ORG --standard ID` and `?standard=` see what the ladder sees."""
+    from batea.standards import services as standard_services
+    from tests.conftest import EXAMPLE_STANDARD
+
+    crosswalk = (
+        "batea_crosswalk: 1\n"
+        "id: mini-to-next\n"
+        "title: {en: Mini to next}\n"
+        "languages: [en]\n"
+        "from: {standard: example-mini-standard, version: '1.0'}\n"
+        "to: {standard: example-next, version: '1.0'}\n"
+        "mappings:\n"
+        "  - {from: EX-LEG-01, to: EX-LEG-01, relation: equivalent}\n"
+    )
+    report = standard_services.import_files(
+        [
+            (
+                "next.yaml",
+                EXAMPLE_STANDARD.read_text()
+                .replace("id: example-mini-standard", "id: example-next")
+                .encode(),
+            ),
+            ("crosswalk.yaml", crosswalk.encode()),
+        ]
+    )
+    assert report.ok, report.problems
+    next_version = StandardVersion.objects.get(standard__code="example-next")
+    reused = pathway.evaluate_standard(world.org_a, next_version).requirements["EX-LEG-01"]
+    assert reused.status == "not_met"  # the non-compliant self-assessment answer carries over
+    assert reused.answer.reused_from == "example-mini-standard:EX-LEG-01"
+    alone = pathway.evaluate_standard(world.org_a, next_version, reuse=False)
+    assert alone.requirements["EX-LEG-01"].status == "not_assessed"

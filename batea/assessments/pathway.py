@@ -15,7 +15,7 @@ from batea.domain.pathway.engine import (
     PRECEDENCE,
     Rollup,
 )
-from batea.domain.pathway.ladder import Rung, evaluate_ladder
+from batea.domain.pathway.ladder import Rung, evaluate_ladder, reuse_answers
 from batea.domain.standards.crosswalk import Crosswalk, Mapping
 from batea.registry.models import Member, Site
 from batea.standards.models import Crosswalk as CrosswalkRow
@@ -146,18 +146,44 @@ def finding_deadlines(organisation, versions) -> dict[str, dict[str, date]]:
     return deadlines
 
 
-def evaluate_standard(organisation, version: StandardVersion, on: date | None = None):
+def evaluate_standard(
+    organisation, version: StandardVersion, on: date | None = None, reuse: bool = True
+):
+    """One standard version for one organisation. With `reuse`, answers to the standards
+    linked to this version by crosswalks count too, marked as reused (as on a ladder)."""
     on = on or timezone.localdate()
-    answers = answers_for(organisation, [version], on).get(version.standard.code, [])
+    code = version.standard.code
+    partners = linked_versions(organisation, version) if reuse else []
+    versions = [version, *partners]
+    answers_by_standard = answers_for(organisation, versions, on)
+    population = population_of(organisation, on)
+    catalogue = version.catalogue()
+    answers = list(answers_by_standard.get(code, []))
+    if partners:
+        catalogues = {code: catalogue} | {p.standard.code: p.catalogue() for p in partners}
+        answers += reuse_answers(
+            code, answers_by_standard, domain_crosswalks(versions), catalogues, population
+        )
     return evaluate(
-        version.catalogue(),
+        catalogue,
         entry_date_of(organisation),
         on,
         answers,
-        population_of(organisation, on),
+        population,
         organisation.declared_metrics,
-        deadlines=finding_deadlines(organisation, [version]).get(version.standard.code),
+        deadlines=finding_deadlines(organisation, [version]).get(code),
     )
+
+
+def linked_versions(organisation, version: StandardVersion) -> list[StandardVersion]:
+    """The versions of other standards a crosswalk links to `version`, each the one the
+    organisation is evaluated on (at most one per standard)."""
+    rows = CrosswalkRow.objects.filter(Q(source=version) | Q(target=version)).values_list(
+        "source__standard__code", "target__standard__code"
+    )
+    codes = {c for pair in rows for c in pair} - {version.standard.code}
+    linked = [version_for(organisation, c) for c in sorted(codes)]
+    return [v for v in linked if v is not None]
 
 
 def domain_crosswalks(versions: list[StandardVersion]) -> list[Crosswalk]:

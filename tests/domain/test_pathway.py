@@ -254,6 +254,63 @@ def test_answers_reach_other_standards_through_crosswalks_marked_as_reused():
     )
 
 
+class TestReuseAcrossSubjects:
+    """A crosswalk may link an organisation-level requirement to a member- or site-level one."""
+
+    NEXT = load_catalogue(
+        EXAMPLE_STANDARD.read_text().replace("id: example-mini-standard", "id: example-next")
+    )[0]
+    CATALOGUES = {"example-mini-standard": CATALOGUE, "example-next": NEXT}
+
+    def reuse(self, answers, mapping):
+        crosswalk = Crosswalk(
+            "x", {}, ("example-mini-standard", "1.0"), ("example-next", "1.0"), [mapping], {}
+        )
+        return reuse_answers(
+            "example-next",
+            {"example-mini-standard": answers},
+            [crosswalk],
+            self.CATALOGUES,
+            POPULATION,
+        )
+
+    def test_an_organisation_answer_stands_for_every_site(self):
+        answers = [Answer("EX-LEG-01", "compliant", kind="audit", assessed_on=date(2025, 1, 1))]
+        reused = self.reuse(answers, Mapping("EX-LEG-01", "EX-ENV-02", "equivalent"))
+        assert sorted((a.requirement, a.subject, a.value) for a in reused) == [
+            ("EX-ENV-02", "s1", "compliant"),
+            ("EX-ENV-02", "s2", "compliant"),
+        ]
+        assert {a.reused_from for a in reused} == {"example-mini-standard:EX-LEG-01"}
+
+    def test_sites_reach_an_organisation_requirement_through_their_roll_up(self):
+        complying = [Answer("EX-ENV-02", "compliant", subject=s) for s in SITES]
+        mapping = Mapping("EX-ENV-02", "EX-LEG-01", "equivalent")
+        (reused,) = self.reuse(complying, mapping)
+        assert (reused.requirement, reused.subject, reused.value) == (
+            "EX-LEG-01",
+            None,
+            "compliant",
+        )
+        one_failing = [
+            Answer("EX-ENV-02", "compliant", subject="s1"),
+            Answer("EX-ENV-02", "non_compliant", subject="s2"),
+        ]
+        (reused,) = self.reuse(one_failing, mapping)
+        assert reused.value == "non_compliant"  # the roll-up rule (all sites) is not met
+
+    def test_a_failed_roll_up_does_not_fail_a_narrower_requirement(self):
+        one_failing = [
+            Answer("EX-ENV-02", "compliant", subject="s1"),
+            Answer("EX-ENV-02", "non_compliant", subject="s2"),
+        ]
+        assert self.reuse(one_failing, Mapping("EX-ENV-02", "EX-LEG-01", "broader")) == []
+
+    def test_nothing_carries_between_members_and_sites(self):
+        answers = [Answer("EX-LEG-02", "compliant", subject=m) for m in MEMBERS]
+        assert self.reuse(answers, Mapping("EX-LEG-02", "EX-ENV-02", "equivalent")) == []
+
+
 class TestCorrectiveActionRules:
     def test_severity_follows_the_requirement_kind(self):
         from batea.domain.pathway.actions import severity_for

@@ -251,7 +251,7 @@ def _requirement_result(
         rollup = (rollups or {}).get(requirement.id) or rollup_of(
             requirement.id, chosen, population.of(requirement.applies_to)
         )
-        return _rollup_result(requirement, rollup)
+        return rollup_result(requirement, rollup)
     answer = chosen.get((requirement.id, None))
     if answer is None:
         return RequirementResult(requirement, False, "not_assessed")
@@ -310,7 +310,7 @@ def _kind_rank(kind: str) -> int:
     return PRECEDENCE.index(kind) if kind in PRECEDENCE else len(PRECEDENCE)
 
 
-def _rollup_result(requirement: Requirement, rollup: Rollup) -> RequirementResult:
+def rollup_result(requirement: Requirement, rollup: Rollup) -> RequirementResult:
     """A roll-up judged by the requirement's rule (all subjects, or a share); a level may
     impose its own member share on top."""
     rule = requirement.rollup or {"rule": "all"}

@@ -6,12 +6,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from batea.domain.pathway.engine import (
+    COMPLIANT,
+    NON_COMPLIANT,
     Answer,
     LevelResult,
     Population,
     StandardResult,
     choose_answers,
     evaluate,
+    rollup_of,
+    rollup_result,
 )
 from batea.domain.standards.catalogue import Catalogue
 from batea.domain.standards.crosswalk import Crosswalk
@@ -43,11 +47,22 @@ class RungResult:
 
 
 def reuse_answers(
-    standard: str, answers_by_standard: dict[str, list[Answer]], crosswalks: Iterable[Crosswalk]
+    standard: str,
+    answers_by_standard: dict[str, list[Answer]],
+    crosswalks: Iterable[Crosswalk],
+    catalogues: dict[str, Catalogue] | None = None,
+    population: Population | None = None,
 ) -> list[Answer]:
     """Answers of other standards that reach `standard`'s requirements through crosswalks,
-    marked with where they came from. Direct answers always take precedence over these."""
+    marked with where they came from. Direct answers always take precedence over these.
+
+    When the two requirements are about different subjects (`catalogues` says which):
+    an organisation-level answer stands for every member or site of the `population`, and a
+    member- or site-level requirement reaches an organisation-level one through its roll-up
+    (met by its own rule: compliant; not met: non-compliant). Without catalogues, answers
+    carry over only between requirements of the same subject."""
     reused: list[Answer] = []
+    catalogues = catalogues or {}
     for crosswalk in crosswalks:
         source, target = crosswalk.source[0], crosswalk.target[0]
         if target == standard and source in answers_by_standard:
@@ -56,26 +71,64 @@ def reuse_answers(
                 for m in crosswalk.mappings
                 if m.relation in FORWARD
             ]
-            origin, given = source, answers_by_standard[source]
+            origin = source
         elif source == standard and target in answers_by_standard:
             links = [
                 (m.target, m.source, m.relation == "equivalent")
                 for m in crosswalk.mappings
                 if m.relation in BACKWARD
             ]
-            origin, given = target, answers_by_standard[target]
+            origin = target
         else:
             continue
+        chosen = choose_answers(answers_by_standard[origin])  # the deciding answers only
         by_requirement: dict[str, list[Answer]] = {}
-        for answer in choose_answers(given).values():  # the deciding answer only
+        for answer in chosen.values():
             by_requirement.setdefault(answer.requirement, []).append(answer)
         for from_id, to_id, equivalent in links:
-            for answer in by_requirement.get(from_id, ()):
+            from_scope = _scope(catalogues.get(origin), from_id)
+            to_scope = _scope(catalogues.get(standard), to_id)
+            if from_scope == to_scope or None in (from_scope, to_scope):
+                given = by_requirement.get(from_id, ())
+            elif from_scope == "organisation":
+                given = _for_every_subject(by_requirement.get(from_id, ()), population, to_scope)
+            elif to_scope == "organisation":
+                given = _from_rollup(catalogues[origin], from_id, chosen, population)
+            else:
+                continue  # members and sites are different subjects: nothing carries over
+            for answer in given:
                 if equivalent or answer.met:
                     reused.append(
                         replace(answer, requirement=to_id, reused_from=f"{origin}:{from_id}")
                     )
     return reused
+
+
+def _scope(catalogue: Catalogue | None, requirement_id: str) -> str | None:
+    requirement = catalogue.requirement(requirement_id) if catalogue else None
+    return requirement.applies_to if requirement else None
+
+
+def _for_every_subject(
+    answers: Iterable[Answer], population: Population | None, scope: str
+) -> list[Answer]:
+    """An organisation-wide answer, given for each member or site."""
+    subjects = sorted((population or Population()).of(scope))
+    return [replace(a, subject=s) for a in answers if a.subject is None for s in subjects]
+
+
+def _from_rollup(
+    catalogue: Catalogue, requirement_id: str, chosen: dict, population: Population | None
+) -> list[Answer]:
+    """A member- or site-level requirement rolled up by its own rule, as one
+    organisation-level answer dated by its newest answer."""
+    requirement = catalogue.requirement(requirement_id)
+    subjects = (population or Population()).of(requirement.applies_to)
+    result = rollup_result(requirement, rollup_of(requirement_id, chosen, subjects))
+    if result.answer is None:
+        return []
+    value = COMPLIANT if result.met else NON_COMPLIANT
+    return [replace(result.answer, value=value, score=None, subject=None)]
 
 
 def evaluate_ladder(
@@ -91,13 +144,16 @@ def evaluate_ladder(
     """Evaluate every rung; each standard sees its own answers plus reused ones.
     `deadlines` are the open findings' deadlines per standard and requirement."""
     crosswalks = list(crosswalks)
+    catalogues = {rung.catalogue.id: rung.catalogue for rung in rungs}
     cache: dict[str, StandardResult] = {}
     results = []
     for rung in rungs:
         standard_id = rung.catalogue.id
         if standard_id not in cache:
             answers = list(answers_by_standard.get(standard_id, ()))
-            answers += reuse_answers(standard_id, answers_by_standard, crosswalks)
+            answers += reuse_answers(
+                standard_id, answers_by_standard, crosswalks, catalogues, population
+            )
             cache[standard_id] = evaluate(
                 rung.catalogue,
                 entry_date,
