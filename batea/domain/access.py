@@ -43,6 +43,9 @@ class Resource(StrEnum):
     STANDARD = "standard"
     ASSESSMENT = "assessment"  # assessments, answers, non-conformities, corrective actions
     CERTIFICATE = "certificate"  # certification decisions and certificates
+    RISK_RULES = "risk_rules"  # member-risk rule sets of standard owners and support bodies
+    CUSTODY = "custody"  # lots, custody events, red-flag incidents, sales
+    PREMIUM = "premium"  # premium fund: receipts, investment plans, disbursements
 
 
 VIEW = "view"
@@ -61,9 +64,9 @@ ROLE_ORGANISATION_KINDS: dict[Role, frozenset[OrganisationKind]] = {
 }
 
 _ALL = frozenset(Resource)
-# Standards are public reference data: everyone reads them (see PUBLIC_READ); only the
-# owning organisation's standard owners change them.
-PUBLIC_READ = frozenset({Resource.STANDARD})
+# Standards and risk rule sets are public reference data: everyone reads them; only the
+# owning organisation changes them.
+PUBLIC_READ = frozenset({Resource.STANDARD, Resource.RISK_RULES})
 _READ_ALL = {resource: frozenset({VIEW}) for resource in _ALL}
 _MANAGE_PROFILE = {
     **_READ_ALL,
@@ -77,6 +80,7 @@ OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
         **{resource: frozenset({VIEW, CHANGE}) for resource in _ALL},
         Resource.RELATION: frozenset({VIEW}),
         Resource.CERTIFICATE: frozenset({VIEW}),  # only a certification body certifies
+        Resource.RISK_RULES: frozenset({VIEW}),  # a group applies the rules, others set them
     },
     Role.ICS_INSPECTOR: {
         **_READ_ALL,
@@ -86,9 +90,14 @@ OWN_GRANTS: dict[Role, dict[Resource, frozenset[str]]] = {
     Role.PEER_REVIEWER: {**_READ_ALL, Resource.ASSESSMENT: frozenset({VIEW, CHANGE})},
     Role.AUDITOR: _READ_ALL,
     Role.CERTIFIER: _MANAGE_PROFILE,
-    Role.STANDARD_OWNER: {**_MANAGE_PROFILE, Resource.STANDARD: frozenset({VIEW, CHANGE})},
-    Role.SUPPORT_OFFICER: _MANAGE_PROFILE,
-    Role.BUYER: _MANAGE_PROFILE,
+    Role.STANDARD_OWNER: {
+        **_MANAGE_PROFILE,
+        Resource.STANDARD: frozenset({VIEW, CHANGE}),
+        Resource.RISK_RULES: frozenset({VIEW, CHANGE}),
+    },
+    Role.SUPPORT_OFFICER: {**_MANAGE_PROFILE, Resource.RISK_RULES: frozenset({VIEW, CHANGE})},
+    # Buyers (traders, refiners) hold, transform and sell lots of their own.
+    Role.BUYER: {**_MANAGE_PROFILE, Resource.CUSTODY: frozenset({VIEW, CHANGE})},
 }
 
 # Through a relation: which roles of the source organisation get what on the target's data.
@@ -98,7 +107,7 @@ _READ_REGISTRY = {
     r: actions
     for r, actions in _READ_ALL.items()
     if r not in (Resource.RELATION, Resource.ASSESSMENT, *PUBLIC_READ)
-}
+}  # includes custody and the premium fund: supporters and certifiers follow them
 RELATION_GRANTS: tuple[
     tuple[RelationKind, frozenset[Role], dict[Resource, frozenset[str]]], ...
 ] = (
@@ -138,6 +147,8 @@ RELATION_GRANTS: tuple[
             Resource.LICENCE: frozenset({VIEW}),
             Resource.SITE: frozenset({VIEW}),
             Resource.CERTIFICATE: frozenset({VIEW}),
+            # A buyer follows its suppliers' lots and red-flag incidents.
+            Resource.CUSTODY: frozenset({VIEW}),
         },
     ),
 )
