@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "batea.assessments",
     "batea.groups",
     "batea.certification",
+    "batea.custody",
     "batea.web",
 ]
 
