@@ -232,6 +232,32 @@ class TestMassBalance:
         rest.refresh_from_db()
         assert rest.status == "active"
 
+    def test_reconciliation_closes_contiguous_periods_with_a_statement(self, world):
+        lot = deliver(world, produce(world, mass="500", claim=certified()))
+        plain = deliver(world, produce(world, mass="500"))
+        services.merge(world.buyer_user, [lot, plain], TODAY, claim=certified("mass_balance"))
+        account = MassBalanceAccount.objects.get(organisation=world.buyer)
+        start = TODAY - timedelta(days=30)
+        with pytest.raises(PermissionDenied):
+            services.reconcile(world.manager_a, account, start, TODAY)
+        period = services.reconcile(world.buyer_user, account, start, TODAY)
+        assert Decimal(period.statement["credited"]) == Decimal(400)
+        assert Decimal(period.statement["carried"]) == Decimal(400)
+        with pytest.raises(ValidationError, match="day after the last one"):
+            services.reconcile(world.buyer_user, account, TODAY + timedelta(days=2), TODAY)
+        with pytest.raises(ValidationError, match="closed"):
+            services.post_credit(world.buyer, "example-mini-standard", "", Decimal(1), TODAY, "x")
+
+    def test_credit_expires_when_the_scheme_does_not_carry_it_over(self, world):
+        lot = deliver(world, produce(world, mass="500", claim=certified()))
+        plain = deliver(world, produce(world, mass="500"))
+        services.merge(world.buyer_user, [lot, plain], TODAY, claim=certified("mass_balance"))
+        account = MassBalanceAccount.objects.get(organisation=world.buyer)
+        MassBalanceAccount.objects.filter(pk=account.pk).update(carry_over=False)
+        period = services.reconcile(world.buyer_user, account, TODAY - timedelta(days=1), TODAY)
+        account.refresh_from_db()
+        assert (Decimal(period.statement["expired"]), account.balance_g) == (Decimal(400), 0)
+
 
 class TestTrace:
     def test_shares_of_origins_add_up_to_the_lots_fine_content(self, world):

@@ -6,12 +6,12 @@ one wins. Money and credit move under row locks and check constraints.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from batea.access.scoping import organisations_where
@@ -25,6 +25,7 @@ from batea.custody.models import (
     LotUse,
     MassBalanceAccount,
     MassBalanceEntry,
+    MassBalancePeriod,
     RedFlagArea,
     ReferencePrice,
     Sale,
@@ -741,4 +742,80 @@ def may_act(user, lot: Lot) -> bool:
     """Whether the user may record custody events for the lot's holder."""
     return (
         organisations_where(user, Resource.CUSTODY, CHANGE).filter(pk=lot.organisation_id).exists()
+    )
+
+
+@transaction.atomic
+def reconcile(user, account: MassBalanceAccount, start: date, end: date) -> MassBalancePeriod:
+    """Close a reconciliation period with its statement: opening + credited − debited =
+    closing, carried into the next period or expired (the account's rule). Periods follow
+    each other without gaps; nothing can be posted into a closed period afterwards. The
+    sums are one SQL aggregate, however many entries the period holds."""
+    account = MassBalanceAccount.objects.select_for_update().get(pk=account.pk)
+    if (
+        not organisations_where(user, Resource.CUSTODY, CHANGE)
+        .filter(pk=account.organisation_id)
+        .exists()
+    ):
+        raise PermissionDenied(_("Your role does not allow reconciling this mass balance."))
+    if end < start:
+        raise ValidationError({"end": _("The period ends before it starts.")})
+    open_entries = account.entries.all()
+    if account.closed_until:
+        expected = account.closed_until + timedelta(days=1)
+        if start != expected:
+            raise ValidationError(
+                {
+                    "start": _("The next period starts on %(date)s, the day after the last one.")
+                    % {"date": expected.isoformat()}
+                }
+            )
+        open_entries = open_entries.filter(on__gt=account.closed_until)
+    if open_entries.filter(on__lt=start).exists():
+        raise ValidationError(
+            {
+                "start": _("Some entries are dated before %(date)s and would belong to no period.")
+                % {"date": start.isoformat()}
+            }
+        )
+    sums = open_entries.filter(on__lte=end).aggregate(
+        credited=Sum("fine_g", filter=Q(kind="credit"), default=Decimal(0)),
+        debited=Sum("fine_g", filter=Q(kind="debit"), default=Decimal(0)),
+    )
+    last = account.periods.order_by("-end").first()
+    opening = Decimal(last.statement["carried"]) if last else Decimal(0)
+    closing = opening + sums["credited"] - sums["debited"]
+    carried = closing if account.carry_over else Decimal(0)
+    expired = closing - carried
+    if expired > 0:
+        if expired > account.balance_g:
+            raise ValidationError(
+                {
+                    "end": _(
+                        "Letting the credit expire would uncover debits already posted after "
+                        "the period."
+                    )
+                }
+            )
+        account.balance_g -= expired
+        MassBalanceEntry.objects.create(
+            account=account,
+            kind="expiry",
+            on=end,
+            fine_g=expired,
+            reference=f"period:{start.isoformat()}",
+            balance_after_g=account.balance_g,
+        )
+    account.closed_until = end
+    account.save(update_fields=["balance_g", "closed_until"])
+    statement = {
+        "opening": str(opening),
+        "credited": str(sums["credited"]),
+        "debited": str(sums["debited"]),
+        "closing": str(closing),
+        "carried": str(carried),
+        "expired": str(expired),
+    }
+    return MassBalancePeriod.objects.create(
+        account=account, start=start, end=end, statement=statement, closed_by=user
     )
