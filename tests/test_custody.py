@@ -244,7 +244,9 @@ class TestMassBalance:
         assert Decimal(period.statement["credited"]) == Decimal(400)
         assert Decimal(period.statement["carried"]) == Decimal(400)
         with pytest.raises(ValidationError, match="day after the last one"):
-            services.reconcile(world.buyer_user, account, TODAY + timedelta(days=2), TODAY)
+            services.reconcile(
+                world.buyer_user, account, TODAY + timedelta(days=2), TODAY + timedelta(days=9)
+            )
         with pytest.raises(ValidationError, match="closed"):
             services.post_credit(world.buyer, "example-mini-standard", "", Decimal(1), TODAY, "x")
 
