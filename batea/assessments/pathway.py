@@ -19,7 +19,7 @@ from batea.domain.pathway.ladder import Rung, evaluate_ladder, reuse_answers
 from batea.domain.standards.crosswalk import Crosswalk, Mapping
 from batea.registry.models import Member, Site
 from batea.standards.models import Crosswalk as CrosswalkRow
-from batea.standards.models import Ladder, StandardVersion
+from batea.standards.models import Ladder, Requirement, StandardVersion
 
 FINAL = ("submitted", "reviewed")
 MEMBERS_IN_SCOPE = ("approved", "conditional", "suspended")
@@ -267,7 +267,7 @@ def evaluate_many(organisations, version: StandardVersion, on: date | None = Non
         answers[org].append(
             Answer(requirement, value or None, score, None, kind, assessed_on, str(assessment))
         )
-    rollups = _rollups(deciding, catalogue, ids)
+    rollups = _rollups(deciding, version, catalogue, ids)
     return {
         o.pk: evaluate(
             catalogue,
@@ -302,9 +302,11 @@ def _population_counts(ids) -> dict[str, dict]:
     }
 
 
-def _rollups(deciding, catalogue, ids) -> dict:
+def _rollups(deciding, version, catalogue, ids) -> dict:
     """{org id: {requirement code: Rollup}} for member- and site-level requirements, counted
-    in SQL over the deciding answers of subjects in the population."""
+    in SQL over the deciding answers of subjects in the population. Grouped by requirement
+    id (not code): no join to the requirements and a cheap grouping key."""
+    code_of = dict(Requirement.objects.filter(version=version).values_list("id", "code").order_by())
     applicable = ~Q(value=NOT_APPLICABLE)
     met = Q(score__gte=PASS_SCORE) | Q(score__isnull=True, value=COMPLIANT)
     population = _population_counts(ids)
@@ -314,10 +316,11 @@ def _rollups(deciding, catalogue, ids) -> dict:
         if not codes:
             continue
         subject, in_population = _subject_filters(scope)
+        wanted = [pk for pk, code in code_of.items() if code in codes]
         answered = deciding.filter(
-            requirement__code__in=codes, **{f"{subject}__isnull": False}, **in_population
+            requirement_id__in=wanted, **{f"{subject}__isnull": False}, **in_population
         )
-        counts = answered.values_list("assessment__organisation_id", "requirement__code").annotate(
+        counts = answered.values_list("assessment__organisation_id", "requirement_id").annotate(
             answered=Count("id"),
             applicable=Count("id", filter=applicable),
             compliant=Count("id", filter=applicable & met),
@@ -330,12 +333,23 @@ def _rollups(deciding, catalogue, ids) -> dict:
             },
         )
         failing: dict = {}
-        for org, code, pk in answered.filter(applicable & ~met).values_list(
-            "assessment__organisation_id", "requirement__code", subject
+        for org, requirement, pk in answered.filter(applicable & ~met).values_list(
+            "assessment__organisation_id", "requirement_id", subject
         ):
-            failing.setdefault((org, code), []).append(str(pk))
+            failing.setdefault((org, code_of[requirement]), []).append(str(pk))
         tallies = {}
-        for org, code, n, n_applicable, n_compliant, s_sum, s_count, latest, *by_kind in counts:
+        for (
+            org,
+            requirement,
+            n,
+            n_applicable,
+            n_compliant,
+            s_sum,
+            s_count,
+            latest,
+            *by_kind,
+        ) in counts:
+            code = code_of[requirement]
             # The roll-up's source: its newest answer, on the same day the strongest kind.
             kind = next(k for k, on in zip(PRECEDENCE, by_kind, strict=True) if on == latest)
             tallies[(org, code)] = (n, n_applicable, n_compliant, s_sum or 0, s_count, latest, kind)
