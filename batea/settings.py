@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "batea.groups",
     "batea.certification",
     "batea.custody",
+    "batea.fielddata",
     "batea.web",
 ]
 
