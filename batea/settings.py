@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "batea.certification",
     "batea.custody",
     "batea.fielddata",
+    "batea.insights",
     "batea.web",
 ]
 
