@@ -566,11 +566,14 @@ def sell(user, lot: Lot, buyer: Organisation, on: date, usd_per_troy_oz) -> Sale
     reference = reference_price(lot.mineral, on)
     prices = lot.claim_version.document.get("prices") if lot.claim_version_id else None
     check = owed = None
+    sale = premium_rules.Sale(lot.mineral, lot.fine_g, price, on, lot.claim_variant or None)
     if reference is not None:
-        sale = premium_rules.Sale(lot.mineral, lot.fine_g, price, on, lot.claim_variant or None)
         check = _apply(premium_rules.minimum_price_check, prices, sale, reference.usd_per_troy_oz)
-        if prices is not None:
-            owed = _apply(premium_rules.premium_owed, prices, sale, reference.usd_per_troy_oz)
+    if prices is not None:
+        # Without a reference price for the day, a percentage premium is taken on the price
+        # paid; a premium per kilogram does not depend on it.
+        base = reference.usd_per_troy_oz if reference else price
+        owed = _apply(premium_rules.premium_owed, prices, sale, base)
     event = _event(user, CustodyEvent.Kind.SALE, lot.organisation, on, counterparty=buyer)
     _take(lot, event, "sold", status="sold", consignee=None)
     Lot.objects.filter(pk=lot.pk).update(consignee=buyer)  # the buyer, for the record
