@@ -1,9 +1,20 @@
 """Feed the pathway engine from the database: answers, members, sites, crosswalks, ladder."""
 
+import uuid
 from datetime import date
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Aggregate,
+    Count,
+    Exists,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    TextField,
+)
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from batea.assessments.models import Answer as AnswerRow
@@ -302,6 +313,21 @@ def _population_counts(ids) -> dict[str, dict]:
     }
 
 
+class JoinedIds(Aggregate):
+    """The ids of a group as one comma-separated text (STRING_AGG / GROUP_CONCAT), so the
+    failing subjects come back with their counts in the same pass."""
+
+    function = "STRING_AGG"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = TextField()
+
+    def __init__(self, expression, **extra):
+        super().__init__(Cast(expression, TextField()), **extra)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection, function="GROUP_CONCAT", **extra_context)
+
+
 def _rollups(deciding, version, catalogue, ids) -> dict:
     """{org id: {requirement code: Rollup}} for member- and site-level requirements, counted
     in SQL over the deciding answers of subjects in the population. Grouped by requirement
@@ -326,6 +352,7 @@ def _rollups(deciding, version, catalogue, ids) -> dict:
             compliant=Count("id", filter=applicable & met),
             score_sum=Sum("score", filter=applicable),
             score_count=Count("score", filter=applicable),
+            failing=JoinedIds(subject, filter=applicable & ~met),
             latest=Max("assessment__assessed_on"),
             **{
                 f"latest_{kind}": Max("assessment__assessed_on", filter=Q(assessment__kind=kind))
@@ -333,10 +360,6 @@ def _rollups(deciding, version, catalogue, ids) -> dict:
             },
         )
         failing: dict = {}
-        for org, requirement, pk in answered.filter(applicable & ~met).values_list(
-            "assessment__organisation_id", "requirement_id", subject
-        ):
-            failing.setdefault((org, code_of[requirement]), []).append(str(pk))
         tallies = {}
         for (
             org,
@@ -346,10 +369,13 @@ def _rollups(deciding, version, catalogue, ids) -> dict:
             n_compliant,
             s_sum,
             s_count,
+            failing_ids,
             latest,
             *by_kind,
         ) in counts:
             code = code_of[requirement]
+            if failing_ids:
+                failing[(org, code)] = [str(uuid.UUID(i)) for i in failing_ids.split(",")]
             # The roll-up's source: its newest answer, on the same day the strongest kind.
             kind = next(k for k, on in zip(PRECEDENCE, by_kind, strict=True) if on == latest)
             tallies[(org, code)] = (n, n_applicable, n_compliant, s_sum or 0, s_count, latest, kind)
