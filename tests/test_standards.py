@@ -313,3 +313,43 @@ def test_the_api_lists_requirements_by_version_and_kind(world, client_for):
 )
 def test_hostile_yaml_is_refused_with_a_message(text, expected):
     assert any(expected in p for p in problems_of(text))
+
+
+class TestAssuranceModels:
+    """A standard declares which assurance models it accepts; the shipped outlines mark
+    their choice as a Batea default."""
+
+    def test_the_shipped_outlines_declare_their_assurance_models_as_batea_defaults(self):
+        declared = {}
+        for path in sorted(services.SHIPPED_DIR.glob("*.yaml")):
+            catalogue, problems = load_catalogue(path.read_bytes(), path.name)
+            assert not problems, problems
+            assurance = catalogue.document["assurance"]
+            assert assurance["basis"] == "inferred", path.name
+            declared[catalogue.id] = assurance["models"]
+        assert declared == {
+            "craft-style-market-entry": ["individual", "ics_group", "pgs"],
+            "fairmined-style-progressive": ["individual", "ics_group"],
+            "fairtrade-style-gold": ["individual", "ics_group"],
+            "oecd-annex-ii-risk-screen": ["individual"],
+        }
+
+    @pytest.mark.parametrize(
+        ("models", "expected"),
+        [
+            ("[individual, barter]", "assurance.models[1]: 'barter' is not one of"),
+            ("[pgs, pgs]", "assurance.models: An item is listed more than once."),
+            ("[]", "assurance.models: This must not be empty."),
+            ("[individual, pgs]", "assurance.models: A sampling policy is for group certification"),
+        ],
+    )
+    def test_a_wrong_declaration_is_explained_with_its_path(self, models, expected):
+        text = EXAMPLE.replace("models: [individual, ics_group, pgs]", f"models: {models}")
+        problems = problems_of(text)
+        assert any(expected in p for p in problems), problems
+
+    def test_the_key_is_optional(self):
+        start = EXAMPLE.index("assurance:")
+        end = EXAMPLE.index("sampling:")
+        catalogue, problems = load_catalogue(EXAMPLE[:start] + EXAMPLE[end:], "no-assurance.yaml")
+        assert problems == [] and "assurance" not in catalogue.document

@@ -16,7 +16,8 @@ def load(stdout=None) -> dict[str, int]:
     version = current_version("fairmined-style-progressive")
     certifier = get_user_model().objects.filter(username="certifier").first()
     if version and certifier and not Certificate.objects.filter(organisation=organisation).exists():
-        start = timezone.localdate() - timedelta(days=20)
+        # Certified eleven months ago; the audit of 40 days ago is its yearly surveillance.
+        start = timezone.localdate() - timedelta(days=330)
         services.certify(
             certifier,
             organisation,
@@ -25,7 +26,7 @@ def load(stdout=None) -> dict[str, int]:
             valid_until=start + timedelta(days=3 * 365),
             minerals="gold, silver",
             sites=list(organisation.sites.filter(uses_mercury=False)),
-            reason="Audit reviewed: every core and major requirement met; productivity "
-            "within the eligibility limit.",
+            reason="Initial audit reviewed: every core and major requirement met; "
+            "productivity within the eligibility limit.",
         )
     return {"certificates": Certificate.objects.count()}

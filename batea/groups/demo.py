@@ -1,5 +1,7 @@
 """Demo for group certification: Sol de Oro's ICS is in progress (partial coverage, a
-sanction, high-risk members); Río Claro's inspector declared a household tie."""
+sanction, high-risk members, and an auditor who disagreed with it: an unreliable-ICS
+finding); Río Claro's inspector declared a household tie; the support programme keeps its
+own member-risk rules, used for the three groups it supports."""
 
 from datetime import timedelta
 
@@ -21,7 +23,7 @@ def load(stdout=None) -> dict[str, int]:
     users = {
         u.username: u
         for u in get_user_model().objects.filter(
-            username__in=["manager.peru", "inspector", "manager.uganda"]
+            username__in=["manager.peru", "inspector", "manager.uganda", "auditor", "support"]
         )
     }
     today = timezone.localdate()
@@ -64,10 +66,68 @@ def load(stdout=None) -> dict[str, int]:
             )
         _costs(today)
         _peer_group(users, today)
+        _risk_rules(users)
+        _unreliable_ics(org, version, members[: len(members) * 3 // 5], users, today)
+    from batea.groups.models import GroupFinding, RiskRuleSet
+
     return {
         "decisions": MemberDecision.objects.count(),
         "conflicts of interest": ConflictOfInterest.objects.count(),
+        "risk rule sets": RiskRuleSet.objects.count(),
+        "group findings": GroupFinding.objects.count(),
     }
+
+
+def _risk_rules(users) -> None:
+    """The support programme weighs mercury and child labour more than Batea's defaults."""
+    from batea.groups.models import RiskRuleSet
+
+    owner = Organisation.objects.get(slug="andes-lakes-support")
+    rules = {
+        "thresholds": {"medium": 2, "high": 5},
+        "factors": {
+            "new_member": {"points": 1, "months": 12},
+            "open_nonconformities": {"points": 2},
+            "past_nonconformities": {"points": 1},
+            "mercury_use": {"points": 3},
+            "cyanide_use": {"points": 2},
+            "red_flag_area": {"points": 5},
+            "production_anomaly": {"points": 3},
+            "not_inspected": {"points": 2, "months": 12},
+            "large_holding": {"points": 1, "hectares": 5},
+        },
+        "attribute_rules": [
+            {"attribute": "armed_group_presence", "equals": True, "points": 5},
+            {"attribute": "child_labour_reported", "equals": True, "points": 5},
+        ],
+    }
+    RiskRuleSet.objects.get_or_create(
+        owner=owner,
+        title="Andes & Lakes field rules 2026",
+        defaults={"rules": rules, "updated_by": users.get("support")},
+    )
+
+
+def _unreliable_ics(org, version, inspected, users, today) -> None:
+    """The external auditor re-checked six members the ICS had passed and found two who had
+    never been told the rules: agreement 4 of 6, below the standard's 0.8."""
+    from batea.groups.services import raise_ics_finding
+
+    auditor = users.get("auditor")
+    if auditor is None or not inspected:
+        return
+    for index, member in enumerate(inspected[:6]):
+        _assess(
+            org,
+            version,
+            "audit",
+            auditor,
+            today - timedelta(days=30),
+            f"audit-craft-{member.member_number}",
+            member=member,
+            failing={"ME-MS-08"} if index < 2 else frozenset(),
+        )
+    raise_ics_finding(org, version, today)
 
 
 def _costs(today) -> None:
@@ -91,6 +151,7 @@ def _peer_group(users, today) -> None:
     """Kyabalanga assures itself through a Participatory Guarantee System group."""
     from batea.groups.models import PeerGroup
     from batea.groups.services import record_peer_visit
+    from batea.standards.models import Standard
 
     org = Organisation.objects.get(slug="kyabalanga")
     manager = users.get("manager.uganda")
@@ -99,6 +160,9 @@ def _peer_group(users, today) -> None:
         name="Nakasozi stream peer group",
         defaults={"council": "Two producers, a buyer's field officer and a parish elder"},
     )
+    if group.standard_id is None:  # the CRAFT-style code accepts a PGS
+        group.standard = Standard.objects.filter(code="craft-style-market-entry").first()
+        group.save(update_fields=["standard"])
     if not created or manager is None:
         return
     members = list(Member.objects.filter(organisation=org).order_by("member_number")[:8])

@@ -7,8 +7,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from batea.access.scoping import ScopedQuerySet
-from batea.domain.access import Resource
-from batea.registry.models import Member, MemberStatus
+from batea.domain.access import OrganisationKind, Resource
+from batea.registry.models import Member, MemberStatus, TimeStamped
 
 
 class MemberDecision(models.Model):
@@ -150,6 +150,15 @@ class PeerGroup(models.Model):
     council = models.CharField(
         _("local council"), max_length=300, help_text=_("Who sits on the council that decides.")
     )
+    standard = models.ForeignKey(
+        "standards.Standard",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("standard"),
+        help_text=_("The standard whose Participatory Guarantee System the group runs."),
+    )
     created_on = models.DateField(_("created on"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
@@ -211,3 +220,137 @@ class PeerVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visitor} → {self.visited} ({self.visited_on})"
+
+
+class RiskRuleSet(TimeStamped):
+    """Member-risk rules (points per factor, thresholds, rules over site surveys) set by a
+    standard owner or a support organisation. Everyone signed in reads them; only the owner
+    organisation's standard owners or support officers change them. Which set applies to a
+    group: `batea.groups.services.applicable_rules`."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    owner = models.ForeignKey(
+        "registry.Organisation",
+        on_delete=models.PROTECT,
+        related_name="risk_rule_sets",
+        verbose_name=_("owner"),
+    )
+    title = models.CharField(_("title"), max_length=120)
+    rules = models.JSONField(_("rules"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.RISK_RULES
+    scope_organisation_field = "owner_id"
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("risk rule set")
+        verbose_name_plural = _("risk rule sets")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "title"], name="unique_risk_rule_set_title"),
+            models.CheckConstraint(condition=~models.Q(title=""), name="risk_rule_set_has_title"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from batea.domain.group.risk import check_rules
+        from batea.registry.models import explain
+
+        errors = {}
+        if self.owner_id and self.owner.kind not in (
+            OrganisationKind.SUPPORT,
+            OrganisationKind.STANDARD_OWNER,
+        ):
+            errors["owner"] = _("Risk rules belong to a standard owner or a support organisation.")
+        problems = check_rules(self.rules)
+        if problems:
+            errors["rules"] = [explain(problem) for problem in problems]
+        if errors:
+            raise ValidationError(errors)
+
+
+class GroupFinding(models.Model):
+    """A finding about a group as a whole, recorded once per organisation, standard version
+    and cycle (year): today, an Internal Control System whose results disagree with the
+    external auditor's more than the standard allows. It stays open until closed with a
+    note saying what was done (e.g. inspectors retrained)."""
+
+    class Kind(models.TextChoices):
+        ICS_UNRELIABLE = "ics_unreliable", _("Unreliable Internal Control System")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    organisation = models.ForeignKey(
+        "registry.Organisation",
+        on_delete=models.CASCADE,
+        related_name="group_findings",
+        verbose_name=_("organisation"),
+    )
+    standard_version = models.ForeignKey(
+        "standards.StandardVersion",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("standard"),
+    )
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    cycle = models.PositiveSmallIntegerField(_("cycle (year)"))
+    raised_on = models.DateField(_("raised on"))
+    pairs = models.PositiveIntegerField(_("results compared"))
+    agreement = models.DecimalField(_("agreement"), max_digits=4, decimal_places=3)
+    kappa = models.DecimalField(_("Cohen's kappa"), max_digits=4, decimal_places=3)
+    threshold = models.DecimalField(_("threshold"), max_digits=4, decimal_places=3)
+    sample_factor = models.DecimalField(
+        _("sample grows by"), max_digits=4, decimal_places=2, default=2
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+    closing_note = models.TextField(_("what was done"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_resource = Resource.ASSESSMENT
+    scope_organisation_field = "organisation_id"
+
+    class Meta:
+        ordering = ["-raised_on", "-created_at"]
+        verbose_name = _("group finding")
+        verbose_name_plural = _("group findings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "standard_version", "kind", "cycle"],
+                name="one_group_finding_per_cycle",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", closed_on__isnull=True)
+                | (models.Q(status="closed", closed_on__isnull=False) & ~models.Q(closing_note="")),
+                name="closed_group_finding_has_date_and_note",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} {self.get_kind_display()} {self.cycle}"

@@ -8,4 +8,16 @@ urlpatterns = [
     path(
         "members/<uuid:member_id>/decide/", views.MemberDecisionView.as_view(), name="member-decide"
     ),
+    path("risk-rules/", views.RiskRuleSetListView.as_view(), name="risk-rules"),
+    path("risk-rules/new/", views.RiskRuleSetFormView.as_view(), name="risk-rules-new"),
+    path(
+        "risk-rules/<uuid:rule_set_id>/",
+        views.RiskRuleSetDetailView.as_view(),
+        name="risk-rules-detail",
+    ),
+    path(
+        "risk-rules/<uuid:rule_set_id>/edit/",
+        views.RiskRuleSetFormView.as_view(),
+        name="risk-rules-edit",
+    ),
 ]

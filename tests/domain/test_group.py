@@ -174,3 +174,198 @@ def test_cohens_kappa():
     assert agreement == 0.9
     assert kappa == pytest.approx(0.6154, abs=1e-3)
     assert cohens_kappa([("ok", "ok")] * 3) == (1.0, 1.0)
+
+
+class TestRiskRuleSets:
+    """Rules a standard owner or support organisation writes are checked before they count:
+    every problem names the path (and, from text, the line) of the value to fix."""
+
+    def paths(self, rules) -> dict[str, str]:
+        from batea.domain.group.risk import check_rules
+
+        return {p.path: p.message for p in check_rules(rules)}
+
+    def test_the_defaults_are_a_valid_rule_set(self):
+        from batea.domain.group.risk import DEFAULT_RULES, check_rules
+
+        assert check_rules(DEFAULT_RULES) == []
+
+    def test_unknown_factors_negative_points_and_bad_thresholds_are_problems_with_paths(self):
+        problems = self.paths(
+            {
+                "thresholds": {"medium": 2, "high": 4},
+                "factors": {"lucky_charm": {"points": 1}, "mercury_use": {"points": -2}},
+            }
+        )
+        assert "Unknown risk factor lucky_charm" in problems["factors.lucky_charm"]
+        assert "-2 is out of range" in problems["factors.mercury_use.points"]
+
+    def test_the_medium_threshold_cannot_be_above_the_high_one(self):
+        problems = self.paths({"thresholds": {"medium": 5, "high": 3}, "factors": {}})
+        assert problems == {
+            "thresholds.medium": "The medium threshold (5) must not be above the high one (3)."
+        }
+
+    def test_missing_and_unknown_keys_and_repeated_attribute_rules(self):
+        assert "The key thresholds is required." in self.paths({"factors": {}}).values()
+        unknown = self.paths({"thresholds": {"medium": 1, "high": 2}, "factors": {}, "colour": 1})
+        assert "Unknown key colour" in unknown[""]
+        twice = self.paths(
+            {
+                "thresholds": {"medium": 1, "high": 2},
+                "factors": {},
+                "attribute_rules": [
+                    {"attribute": "armed_group_presence", "equals": True, "points": 4},
+                    {"attribute": "armed_group_presence", "equals": True, "points": 2},
+                ],
+            }
+        )
+        assert twice == {
+            "attribute_rules[1]": "The rule armed_group_presence = True is given twice."
+        }
+
+    def test_factor_parameters_are_checked(self):
+        problems = self.paths(
+            {
+                "thresholds": {"medium": 1, "high": 2},
+                "factors": {
+                    "new_member": {"points": 1, "months": 0},
+                    "large_holding": {"points": 1, "hectares": "big"},
+                    "cyanide_use": {"points": 1, "days": 3},
+                },
+            }
+        )
+        assert set(problems) == {
+            "factors.new_member.months",
+            "factors.large_holding.hectares",
+            "factors.cyanide_use",
+        }
+
+    def test_rules_written_as_yaml_are_read_with_the_line_of_each_problem(self):
+        from batea.domain.group.risk import load_rules
+
+        text = "thresholds: {medium: 2, high: 4}\nfactors:\n  mercury_use: {points: -1}\n"
+        rules, problems = load_rules(text)
+        assert rules is None
+        assert [(p.path, p.line) for p in problems] == [("factors.mercury_use.points", 3)]
+
+    def test_rules_written_as_json_are_read_too(self):
+        from batea.domain.group.risk import load_rules
+
+        rules, problems = load_rules('{"thresholds": {"medium": 1, "high": 3}, "factors": {}}')
+        assert (rules, problems) == ({"thresholds": {"medium": 1, "high": 3}, "factors": {}}, [])
+        _, problems = load_rules('{"thresholds": {"medium": 1, "medium": 3}}')
+        assert "given twice" in problems[0].message
+
+    @pytest.mark.parametrize(
+        ("text", "expected"),
+        [
+            ("", "Write the rules"),
+            ("thresholds: [", "Malformed YAML"),
+            ('{"thresholds": ', "Malformed JSON"),
+            ("- just\n- a list\n", "must be a mapping"),
+            ("x: " + "a" * 70_000, "longer than"),
+        ],
+    )
+    def test_text_that_is_not_a_rule_set_is_refused_with_a_message(self, text, expected):
+        from batea.domain.group.risk import load_rules
+
+        rules, problems = load_rules(text)
+        assert rules is None
+        assert expected in problems[0].message
+
+    def test_a_rule_set_is_described_in_words(self):
+        from batea.domain.group.risk import DEFAULT_RULES, describe
+
+        lines = [line.message for line in describe(DEFAULT_RULES)]
+        assert "Mercury is used at the site: +2" in lines
+        assert "Not inspected in the last 12 months: +2" in lines
+        assert "Site survey: child_labour_reported = True: +4" in lines
+        assert len(lines) == len(DEFAULT_RULES["factors"]) + len(DEFAULT_RULES["attribute_rules"])
+
+
+factor_names = st.sampled_from(
+    [
+        "new_member",
+        "open_nonconformities",
+        "past_nonconformities",
+        "mercury_use",
+        "cyanide_use",
+        "red_flag_area",
+        "production_anomaly",
+        "not_inspected",
+        "large_holding",
+    ]
+)
+valid_rules = st.builds(
+    lambda factors, medium, extra: {
+        "thresholds": {"medium": medium, "high": medium + extra},
+        "factors": factors,
+    },
+    st.dictionaries(factor_names, st.builds(lambda p: {"points": p}, st.integers(0, 100))),
+    st.integers(1, 50),
+    st.integers(0, 50),
+)
+member_facts = st.builds(
+    MemberFacts,
+    member=st.just("m"),
+    joined_on=st.dates(date(2000, 1, 1), TODAY),
+    open_nonconformities=st.integers(0, 3),
+    past_nonconformities=st.integers(0, 3),
+    last_inspected_on=st.none() | st.dates(date(2020, 1, 1), TODAY),
+    uses_mercury=st.booleans(),
+    uses_cyanide=st.booleans(),
+    in_red_flag_area=st.booleans(),
+    production_anomaly=st.booleans(),
+    holding_hectares=st.none() | st.floats(0, 100),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(valid_rules, member_facts)
+def test_any_valid_rule_set_classifies_with_reasons_that_add_up(rules, facts):
+    from batea.domain.group.risk import check_rules
+
+    assert check_rules(rules) == []
+    result = classify(facts, TODAY, rules)
+    assert result.points == sum(r.params["points"] for r in result.reasons)
+    assert {r.path for r in result.reasons} <= set(rules["factors"])
+    high, medium = rules["thresholds"]["high"], rules["thresholds"]["medium"]
+    expected = "high" if result.points >= high else "medium" if result.points >= medium else "low"
+    assert result.risk == expected
+
+
+def test_red_flag_areas_and_production_anomalies_weigh_when_known():
+    quiet = MemberFacts("m", date(2015, 1, 1), last_inspected_on=date(2026, 1, 1))
+    flagged = MemberFacts(
+        "m",
+        date(2015, 1, 1),
+        last_inspected_on=date(2026, 1, 1),
+        in_red_flag_area=True,
+        production_anomaly=True,
+    )
+    assert classify(quiet, TODAY).risk == "low"
+    result = classify(flagged, TODAY)
+    assert (result.risk, result.points) == ("high", 7)
+    assert {r.path for r in result.reasons} == {"red_flag_area", "production_anomaly"}
+
+
+class TestAssuranceModels:
+    def test_a_catalogue_without_the_key_accepts_individual_and_ics_group_but_not_a_pgs(self):
+        from batea.domain.group.assurance import accepted_models, check_model
+
+        assert accepted_models({}) == ("individual", "ics_group")
+        assert check_model({}, "ics_group", "X") is None
+        assert "X does not accept a Participatory Guarantee System" in (
+            check_model({}, "pgs", "X").message
+        )
+
+    def test_a_declared_list_is_what_counts(self):
+        from batea.domain.group.assurance import accepted_models, check_model
+
+        screen = {"assurance": {"models": ["individual"], "basis": "inferred"}}
+        assert accepted_models(screen) == ("individual",)
+        problem = check_model(screen, "ics_group", "Risk screen")
+        assert problem.message.startswith(
+            "Risk screen does not accept group certification with an Internal Control System"
+        )

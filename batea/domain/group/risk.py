@@ -148,3 +148,206 @@ def classify(facts: MemberFacts, today: date, rules: dict | None = None) -> Risk
         else "low"
     )
     return RiskResult(facts.member, risk, points, tuple(reasons))
+
+
+# --- Rule sets as data: their shape, their checks and a readable description -------------
+
+FACTORS: dict[str, str] = {  # every factor a rule set may weigh, as it is described
+    "new_member": gettext_noop("New member (joined less than %(months)s months ago): +%(points)s"),
+    "open_nonconformities": gettext_noop("Open non-conformities: +%(points)s"),
+    "past_nonconformities": gettext_noop("Past non-conformities, none open: +%(points)s"),
+    "mercury_use": gettext_noop("Mercury is used at the site: +%(points)s"),
+    "cyanide_use": gettext_noop("Cyanide is used at the site: +%(points)s"),
+    "red_flag_area": gettext_noop(
+        "The site is in or near a red-flag or protected area: +%(points)s"
+    ),
+    "production_anomaly": gettext_noop("Production anomaly: +%(points)s"),
+    "not_inspected": gettext_noop("Not inspected in the last %(months)s months: +%(points)s"),
+    "large_holding": gettext_noop("Holding larger than %(hectares)s ha: +%(points)s"),
+}
+FACTOR_DEFAULTS: dict[str, dict[str, Any]] = {
+    "new_member": {"months": 12},
+    "not_inspected": {"months": 12},
+    "large_holding": {"hectares": 10},
+}
+MAX_RULES_CHARACTERS = 64_000
+
+_POINTS = {"type": "integer", "minimum": 0, "maximum": 100}
+_MONTHS = {"type": "integer", "minimum": 1, "maximum": 120}
+
+
+def _factor(**extra: dict) -> dict:
+    return {
+        "type": "object",
+        "properties": {"points": _POINTS, **extra},
+        "required": ["points"],
+        "additionalProperties": False,
+    }
+
+
+RULES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "thresholds": {
+            "type": "object",
+            "properties": {
+                "medium": {"type": "integer", "minimum": 1, "maximum": 1000},
+                "high": {"type": "integer", "minimum": 1, "maximum": 1000},
+            },
+            "required": ["medium", "high"],
+            "additionalProperties": False,
+        },
+        # Unknown factor names are reported by `check_rules` under their own path.
+        "factors": {
+            "type": "object",
+            "properties": {
+                "new_member": _factor(months=_MONTHS),
+                "not_inspected": _factor(months=_MONTHS),
+                "large_holding": _factor(hectares={"type": "number", "exclusiveMinimum": 0}),
+                **{
+                    name: _factor()
+                    for name in FACTORS
+                    if name not in ("new_member", "not_inspected", "large_holding")
+                },
+            },
+        },
+        "attribute_rules": {
+            "type": "array",
+            "maxItems": 100,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "attribute": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_.-]{0,63}$"},
+                    "equals": {"type": ["string", "number", "boolean"]},
+                    "points": _POINTS,
+                },
+                "required": ["attribute", "equals", "points"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["thresholds", "factors"],
+    "additionalProperties": False,
+}
+
+
+def check_rules(rules: Any) -> list[Problem]:
+    """Every problem of a risk rule set, each with the path of the value to fix.
+
+    The shape is a JSON Schema (known keys, whole non-negative points, months and hectares
+    in range); the meaning is checked after: known factor names, the medium threshold not
+    above the high one, no attribute rule given twice."""
+    from batea.domain.standards.source import Source
+
+    return _problems(Source("", rules))
+
+
+def load_rules(text: str, name: str = "") -> tuple[dict | None, list[Problem]]:
+    """Read a rule set written as YAML or JSON; the rules only when there is no problem."""
+    import json
+
+    from batea.domain.standards.source import Source, parse_yaml
+
+    if len(text) > MAX_RULES_CHARACTERS:
+        return None, [
+            Problem(
+                "",
+                gettext_noop("The rules are longer than %(limit)s characters."),
+                {"limit": MAX_RULES_CHARACTERS},
+                name,
+            )
+        ]
+    if not text.strip():
+        return None, [Problem("", gettext_noop("Write the rules (YAML or JSON)."), {}, name)]
+    if text.lstrip().startswith("{"):
+
+        def refuse_duplicates(pairs):
+            keys = [key for key, _ in pairs]
+            for key in keys:
+                if keys.count(key) > 1:
+                    raise ValueError(key)
+            return dict(pairs)
+
+        try:
+            data = json.loads(text, object_pairs_hook=refuse_duplicates)
+        except json.JSONDecodeError as error:
+            return None, [
+                Problem("", gettext_noop("Malformed JSON: %(error)s"), {"error": error.msg}, name)
+            ]
+        except ValueError as error:
+            return None, [
+                Problem(
+                    "", gettext_noop("The key %(key)s is given twice."), {"key": str(error)}, name
+                )
+            ]
+        source = Source(name, data)
+    else:
+        source = parse_yaml(text, name)
+        if source.problems:
+            return None, source.problems
+    problems = _problems(source)
+    return (None, problems) if problems else (source.data, [])
+
+
+def _problems(source) -> list[Problem]:
+    from batea.domain.standards.schema import schema_problems
+
+    rules = source.data
+    if not isinstance(rules, dict):
+        return [source.problem((), gettext_noop("The rules must be a mapping of keys to values."))]
+    problems = []
+    factors = rules.get("factors")
+    if isinstance(factors, dict):
+        for name in factors:
+            if name not in FACTORS:
+                problems.append(
+                    source.problem(
+                        ("factors", name),
+                        gettext_noop("Unknown risk factor %(name)s; known factors: %(known)s."),
+                        {"name": name, "known": ", ".join(FACTORS)},
+                    )
+                )
+    problems += schema_problems(source, RULES_SCHEMA)
+    if problems:
+        return problems
+    thresholds = rules["thresholds"]
+    if thresholds["medium"] > thresholds["high"]:
+        problems.append(
+            source.problem(
+                ("thresholds", "medium"),
+                gettext_noop(
+                    "The medium threshold (%(medium)s) must not be above the high one (%(high)s)."
+                ),
+                {"medium": thresholds["medium"], "high": thresholds["high"]},
+            )
+        )
+    seen: set = set()
+    for index, rule in enumerate(rules.get("attribute_rules", [])):
+        key = (rule["attribute"], repr(rule["equals"]))
+        if key in seen:
+            problems.append(
+                source.problem(
+                    ("attribute_rules", index),
+                    gettext_noop("The rule %(attribute)s = %(value)s is given twice."),
+                    {"attribute": rule["attribute"], "value": rule["equals"]},
+                )
+            )
+        seen.add(key)
+    return problems
+
+
+def describe(rules: dict) -> list[Problem]:
+    """The rules in words, one line per factor or attribute rule, for people to read."""
+    lines = []
+    for name, factor in rules.get("factors", {}).items():
+        params = {**FACTOR_DEFAULTS.get(name, {}), **factor}
+        lines.append(Problem(name, FACTORS[name], params))
+    for rule in rules.get("attribute_rules", []):
+        lines.append(
+            Problem(
+                rule["attribute"],
+                gettext_noop("Site survey: %(attribute)s = %(value)s: +%(points)s"),
+                {"attribute": rule["attribute"], "value": rule["equals"], "points": rule["points"]},
+            )
+        )
+    return lines

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from batea.domain.messages import Problem, gettext_noop
-from batea.domain.standards.schema import CATALOGUE_SCHEMA, schema_problems
+from batea.domain.standards.schema import (
+    CATALOGUE_SCHEMA,
+    DEFAULT_ASSURANCE_MODELS,
+    schema_problems,
+)
 from batea.domain.standards.source import Path, Source, parse_yaml
 
 TEXT_KEYS = frozenset(
@@ -316,6 +320,17 @@ def _policy_problems(source: Source, variants: set[str]) -> list[Problem]:
     if sampling and sampling["method"] == "percentage" and "percentage" not in sampling:
         problems.append(
             source.problem(("sampling",), gettext_noop("The percentage method needs a percentage."))
+        )
+    models = data.get("assurance", {}).get("models", DEFAULT_ASSURANCE_MODELS)
+    if sampling and "ics_group" not in models:
+        problems.append(
+            source.problem(
+                ("assurance", "models"),
+                gettext_noop(
+                    "A sampling policy is for group certification: add ics_group to the "
+                    "assurance models or remove the sampling section."
+                ),
+            )
         )
     for i, premium in enumerate(data.get("prices", {}).get("premiums", [])):
         if "variant" in premium and premium["variant"] not in variants:

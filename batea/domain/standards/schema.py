@@ -44,6 +44,11 @@ CUSTODY_MODELS = [
     "book_and_claim",
 ]
 MEMBER_STATUSES = ["approved", "conditional", "suspended", "excluded"]
+# Individual certification, a group with an Internal Control System, a Participatory
+# Guarantee System (see batea.domain.group.assurance).
+ASSURANCE_MODELS = ["individual", "ics_group", "pgs"]
+# A catalogue without `assurance` accepts these: a PGS is accepted only where declared.
+DEFAULT_ASSURANCE_MODELS = ("individual", "ics_group")
 
 
 def _object(properties: dict, required: list[str]) -> dict:
@@ -146,6 +151,13 @@ CATALOGUE_SCHEMA: dict[str, Any] = _object(
                 },
                 ["id", "title", "metric", "basis"],
             )
+        ),
+        "assurance": _object(
+            {
+                "models": {**_list({"enum": ASSURANCE_MODELS}, 1), "uniqueItems": True},
+                "basis": BASIS,
+            },
+            ["models", "basis"],
         ),
         "sampling": _object(
             {
@@ -315,6 +327,12 @@ def _explain(error) -> tuple[str, dict]:
         )
     if kind in ("minItems", "minProperties"):
         return gettext_noop("This must not be empty."), {}
+    if kind == "uniqueItems":
+        return gettext_noop("An item is listed more than once."), {}
+    if kind == "maxItems":
+        return gettext_noop("This lists more than %(limit)s items."), {
+            "limit": error.validator_value
+        }
     if kind == "oneOf":
         return (gettext_noop("%(value)s is not allowed here."), {"value": repr(value)})
     return gettext_noop("%(error)s"), {"error": error.message}

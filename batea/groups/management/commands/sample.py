@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from batea.assessments.pathway import version_for
 from batea.domain.group.sampling import SamplingError
-from batea.groups.services import sample_group
+from batea.groups.services import applicable_rules, sample_group
 from batea.registry.models import Member, Organisation
 
 
@@ -42,13 +42,11 @@ class Command(BaseCommand):
             seed = int(raw_seed)
         else:
             raise CommandError(f"--seed must be a whole number, not {raw_seed!r}.")
+        today = timezone.localdate()
+        rules = applicable_rules(organisation, version.standard, today)
         try:
             sample = sample_group(
-                organisation,
-                version.document.get("sampling"),
-                seed,
-                timezone.localdate(),
-                version,
+                organisation, version.document.get("sampling"), seed, today, version, rules
             )
         except SamplingError as error:
             raise CommandError(str(error)) from error
@@ -72,6 +70,12 @@ class Command(BaseCommand):
             "version": version.version,
             "population": sample.population,
             "policy": sample.policy.method,
+            "risk_rules": {
+                "id": str(rules.rule_set.pk) if rules.rule_set else None,
+                "title": rules.rule_set.title if rules.rule_set else "Batea defaults",
+                "owner": rules.rule_set.owner.slug if rules.rule_set else None,
+                "basis": rules.basis,
+            },
             "seed": sample.seed,
             "base_size": sample.base_size,
             "size": sample.size,
@@ -84,6 +88,12 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"{organisation.name} — {version} — {sample.population} members")
         self.stdout.write(f"policy: {sample.policy.method}; seed {sample.seed}")
+        if rules.rule_set:
+            self.stdout.write(
+                f"risk rules: {rules.rule_set.title} ({rules.rule_set.owner.slug}, {rules.basis})"
+            )
+        else:
+            self.stdout.write("risk rules: Batea defaults")
         for line in sample.arithmetic:
             self.stdout.write(f"  {line}")
         self.stdout.write(f"sample size: {sample.size}")
