@@ -267,3 +267,13 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test():
+    """A test that switches the language (e.g. through /i18n/setlang/) must not change the
+    language the next test's messages come in."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")

@@ -314,3 +314,26 @@ def test_of_many_parallel_shipments_of_one_lot_exactly_one_succeeds(world):
     assert outcomes.count("ok") == 1
     assert LotUse.objects.filter(lot=lot, use="shipped").count() == 1
     assert Member.objects.exists()
+
+
+def test_red_flag_areas_and_production_anomalies_raise_member_risk(world):
+    from batea.custody.models import RedFlagArea
+    from batea.groups.services import member_facts
+
+    lon, lat = world.site_a.geometry["coordinates"]
+    square = [
+        [lon - 0.1, lat - 0.1],
+        [lon + 0.1, lat - 0.1],
+        [lon + 0.1, lat + 0.1],
+        [lon - 0.1, lat + 0.1],
+        [lon - 0.1, lat - 0.1],
+    ]
+    RedFlagArea.objects.create(
+        owner=world.support,
+        name="Fictional conflict zone",
+        reason="Test",
+        geometry={"type": "Polygon", "coordinates": [square]},
+    )
+    produce(world, mass="1000", fineness="900", days="100")  # 9 g per miner-day
+    (facts,) = [f for f in member_facts(world.org_a, TODAY) if f.member == str(world.member_a.pk)]
+    assert facts.in_red_flag_area and facts.production_anomaly

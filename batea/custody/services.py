@@ -104,6 +104,7 @@ def _locked(lot_ids) -> list[Lot]:
         lot.pk: lot
         for lot in Lot.objects.select_for_update(of=("self",))
         .select_related("claim_version__standard")
+        .defer("claim_version__document")  # the catalogue is read only where needed
         .filter(pk__in=list(lot_ids))
     }
     missing = [str(i) for i in lot_ids if i not in found]

@@ -17,7 +17,7 @@ from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from batea.access.scoping import can, organisations_where, user_roles
-from batea.domain.access import CHANGE, VIEW, RelationKind, Resource
+from batea.domain.access import CHANGE, VIEW, OrganisationKind, RelationKind, Resource
 from batea.domain.formalisation import LicenceState
 from batea.registry.forms import LicenceForm, MemberForm, SiteForm
 from batea.registry.models import Licence, Member, Organisation, Relation, Site
@@ -139,6 +139,8 @@ class OrganisationDetailView(LoginRequiredMixin, DetailView):
             can_see_pathway=organisations_where(user, Resource.ASSESSMENT, VIEW)
             .filter(pk=org.pk)
             .exists(),
+            can_see_fund=org.kind == OrganisationKind.ASMO
+            and organisations_where(user, Resource.PREMIUM, VIEW).filter(pk=org.pk).exists(),
             member_stats=member_statistics(members),
             sites=sites,
             sites_geojson=site_features(sites),
