@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from batea.assessments import api as assessments_api
+from batea.certification import api as certification_api
+from batea.custody import api as custody_api
 from batea.registry import api
 from batea.standards import api as standards_api
 from batea.web.views import HomeView
@@ -27,6 +29,10 @@ router.register("nonconformities", assessments_api.NonConformityViewSet, basenam
 router.register(
     "corrective-actions", assessments_api.CorrectiveActionViewSet, basename="corrective-action"
 )
+router.register("certificates", certification_api.CertificateViewSet, basename="certificate")
+router.register("lots", custody_api.LotViewSet, basename="lot")
+router.register("incidents", custody_api.IncidentViewSet, basename="incident")
+router.register("sales", custody_api.SaleViewSet, basename="sale")
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -42,12 +48,17 @@ urlpatterns = [
     path("", include("batea.assessments.urls")),
     path("", include("batea.groups.urls")),
     path("", include("batea.certification.urls")),
+    path("", include("batea.fielddata.urls")),
+    path("", include("batea.custody.fund_urls")),
+    path("", include("batea.custody.urls")),
+    path("", include("batea.insights.urls")),
     path("api/", include((router.urls, "api"))),
     path(
         "api/pathway/<uuid:organisation_id>/",
         assessments_api.PathwayView.as_view(),
         name="api-pathway",
     ),
+    path("api/epcis/", custody_api.EpcisView.as_view(), name="api-epcis"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),

@@ -19,6 +19,7 @@ PUBLIC = {
     "api-redoc",
     "verify",
     "verify-code",
+    "simulator-plotly",  # the charting library from the installed plotly package
 }
 # For parametrised API routes: which fixture object a `pk` refers to, by route basename.
 API_BASENAMES = {
@@ -34,6 +35,10 @@ API_BASENAMES = {
     "answer": "answer",
     "nonconformity": "nonconformity",
     "corrective-action": "corrective_action",
+    "lot": "lot",
+    "incident": "incident",
+    "sale": "sale",
+    "certificate": "certificate",
 }
 # Web routes: which fixture object each URL parameter refers to, and by which attribute.
 PARAMETERS = {
@@ -49,9 +54,20 @@ PARAMETERS = {
     "operation": ("operation", "value"),
     "certificate_id": ("certificate", "pk"),
     "answer_id": ("answer", "pk"),
+    "lot_code": ("lot", "code"),
+    "incident_id": ("incident", "pk"),
+    "rule_set_id": ("rule_set", "pk"),
 }
 # Views that only accept POST: a GET is refused whatever the object.
-POST_ONLY = {"action-change", "assessment-submit", "member-decide", "certificate-decide"}
+POST_ONLY = {
+    "action-change",
+    "assessment-submit",
+    "member-decide",
+    "certificate-decide",
+    "api:certificate-suspend",
+    "api:certificate-reinstate",
+    "api:certificate-withdraw",
+}
 # Public reference data: every signed-in user may read it, whatever their organisation.
 PUBLIC_READ = {
     "standard-list",
@@ -64,12 +80,15 @@ PUBLIC_READ = {
     "api:requirement-detail",
     "api:crosswalk-list",
     "api:crosswalk-detail",
+    "risk-rules-detail",
 }
 # What an ASMO manager gets on their own side, where it is not 200.
 MANAGER_EXPECTS = {
     "standard-import": 403,
     "certify": 403,
     "answer-evidence": 404,
+    "risk-rules-new": 403,
+    "risk-rules-edit": 403,
     **{name: 405 for name in POST_ONLY},
 }
 # Strings that only organisation B's data contains.
@@ -98,6 +117,46 @@ ROUTES = all_routes()
 PRIVATE = [(name, params) for name, params in ROUTES if name not in PUBLIC]
 
 
+def custody_of(world, side: str) -> dict:
+    """A lot of the side's organisation, sold, with a red-flag incident (90 g per miner-day).
+    B's lot code and buyer carry B markers, so a leak of them shows."""
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from batea.custody import services
+    from batea.custody.models import Lot
+    from tests.conftest import make_org
+
+    code = "LOT-ALPHA-1" if side == "a" else "LOT-Betasecret-1"
+    lot = Lot.objects.filter(code=code).first()
+    if lot is None:
+        org, site, member, user = (
+            (world.org_a, world.site_a, world.member_a, world.manager_a)
+            if side == "a"
+            else (world.org_b, world.site_b, world.member_b, world.manager_b)
+        )
+        on = date.today() - timedelta(days=3)
+        lot = services.produce(
+            user,
+            org,
+            site=site,
+            mineral="gold",
+            kind="dore",
+            mass_g=Decimal(1000),
+            fineness=Decimal(900),
+            members={member: Decimal(10)},
+            on=on,
+            code=code,
+        )
+        buyer = (
+            world.buyer
+            if side == "a"
+            else make_org("betasecret-buyer", "buyer", country="CH", name="Betasecret Buyer")
+        )
+        services.sell(user, lot, buyer, on, "2000")
+    return {"lot": lot, "incident": lot.incidents.first(), "sale": lot.sale}
+
+
 def objects_of(world, side: str) -> dict:
     from batea.standards.models import Crosswalk, Requirement, StandardVersion
 
@@ -122,6 +181,8 @@ def objects_of(world, side: str) -> dict:
         "site": getattr(world, f"site_{suffix}"),
         "licence": getattr(world, f"licence_{suffix}"),
         "relation": relation,
+        **custody_of(world, side),
+        "rule_set": rule_set_of(world, side),
     }
 
 
@@ -258,3 +319,16 @@ def test_the_django_admin_is_for_platform_staff_only(world, client_for):
     response = client_for(world.manager_a).get("/admin/registry/member/")
     assert response.status_code == 302
     assert client_for(world.superuser).get("/admin/registry/member/").status_code == 200
+
+
+def rule_set_of(world, side: str):
+    """A risk rule set (public reference data): A's kept by A's support organisation, B's by
+    the standard owner, whose change page no user of the other-roles check may open."""
+    from batea.domain.group.risk import DEFAULT_RULES
+    from batea.groups.models import RiskRuleSet
+
+    owner = world.support if side == "a" else world.standard_owner
+    rule_set, _created = RiskRuleSet.objects.get_or_create(
+        owner=owner, title=f"Rules {side}", defaults={"rules": DEFAULT_RULES}
+    )
+    return rule_set

@@ -12,15 +12,19 @@ from batea.registry.models import Member, Site
 
 
 def _related_edges(lot: Lot, direction: str) -> list[tuple[str, str, Decimal]]:
-    """Every link above (ancestors) or below (descendants) a lot, in one recursive query;
-    UNION (not UNION ALL) visits a lot reached by two paths once."""
+    """Every link into the lot and its ancestors (up), or into its descendants (down), in
+    one recursive query; UNION (not UNION ALL) visits a lot reached by two paths once.
+
+    Down, a descendant's links from lots outside the traced lot's descendants (the other
+    inputs of a merge or refining) are included too: without them every descendant would
+    seem to come wholly from the traced lot."""
     table = connection.ops.quote_name(LotLink._meta.db_table)
     step, ends = ("parent_id", "child_id") if direction == "up" else ("child_id", "parent_id")
     sql = (
         f"WITH RECURSIVE reached(id) AS (SELECT %s UNION "
         f"SELECT l.{step} FROM {table} l JOIN reached r ON l.{ends} = r.id) "
         f"SELECT l.parent_id, l.child_id, l.fine_g FROM {table} l "
-        f"WHERE l.{ends} IN (SELECT id FROM reached)"
+        f"WHERE l.child_id IN (SELECT id FROM reached)"
     )
     pk = Lot._meta.pk.get_db_prep_value(lot.pk, connection)
     field = LotLink._meta.get_field("fine_g")

@@ -25,6 +25,13 @@ def navigation(request) -> dict:
         items.append(("member-list", _("Members")))
     if Role.SUPPORT_OFFICER in roles:
         items.append(("portfolio", _("Portfolio")))
+    if roles & {Role.ASMO_MANAGER, Role.ICS_INSPECTOR, Role.PEER_REVIEWER, Role.AUDITOR}:
+        items.append(("fielddata-home", _("Field data")))
+    if roles - {Role.STANDARD_OWNER} or sees_everything(user):
+        items.append(("lot-list", _("Lots")))
+        items.append(("incident-list", _("Incidents")))
+    if Role.BUYER in roles or sees_everything(user):
+        items.append(("supplier-list", _("Suppliers")))
     items.append(("standard-list", _("Standards")))
     items.append(("api-docs", _("API")))
     return {

@@ -41,6 +41,12 @@
       var detail = document.createElement("div");
       detail.textContent = p.minerals + (p.uses_mercury ? " · " + mercuryLabel : "");
       box.appendChild(detail);
+      if (p.detail) {
+        // e.g. a site's share of a traced lot
+        var extra = document.createElement("div");
+        extra.textContent = p.detail;
+        box.appendChild(extra);
+      }
       item.bindPopup(box);
       if (!tiles && collection.features.length <= 12) {
         // Without a background map, labels give the dots their meaning.
