@@ -29,6 +29,7 @@ class SimulatorForm(forms.Form):
         help_text=_("Fairmined's premium is USD 4,000 per kg."),
     )
     subsidy_percent = forms.FloatField(
+        # xgettext:no-python-format
         label=_("Subsidy for every model (% of certification costs)"),
         min_value=0,
         max_value=100,

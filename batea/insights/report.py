@@ -36,9 +36,12 @@ def band_label(group: str, band: Band) -> str:
             "high": f"{band.upper:,.0f}",
         }
     if band.upper is None:
+        # xgettext:no-python-format
         return gettext("more than %(n)s%% women") % {"n": f"{band.lower * 100:.0f}"}
     if band.key == "women-1":
+        # xgettext:no-python-format
         return gettext("up to %(n)s%% women") % {"n": f"{band.upper * 100:.0f}"}
+    # xgettext:no-python-format
     return gettext("%(low)s–%(high)s%% women") % {
         "low": f"{band.lower * 100:.0f}",
         "high": f"{band.upper * 100:.0f}",
@@ -128,7 +131,9 @@ def model_lines(model: ModelResult) -> list[str]:
         )
     headers = [
         gettext("year"),
+        # xgettext:no-python-format
         gettext("organisations certified (90% interval)"),
+        # xgettext:no-python-format
         gettext("miners certified (90% interval)"),
         gettext("miners reached"),
         gettext("held back"),

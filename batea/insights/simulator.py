@@ -186,6 +186,7 @@ def tables(results: list[ScenarioResult]) -> dict[str, dict[str, Any]]:
                 gettext("Scenario"),
                 gettext("Model"),
                 gettext("Miners certified"),
+                # xgettext:no-python-format
                 gettext("90% interval"),
                 gettext("Share of miners (%)"),
                 gettext("Organisations certified"),
@@ -200,6 +201,7 @@ def tables(results: list[ScenarioResult]) -> dict[str, dict[str, Any]]:
             "rows": side,
         },
         "coverage": {
+            # xgettext:no-python-format
             "caption": gettext("Miners certified, year by year (mean and 90% interval)"),
             "columns": [
                 gettext("Model"),
@@ -335,9 +337,11 @@ def charts(results: list[ScenarioResult]) -> dict[str, dict[str, Any]]:
         "left-out": {
             "data": left,
             "layout": layout(
+                # xgettext:no-python-format
                 gettext("% of the band's miners"),
                 x_title=gettext("Band"),
                 barmode="group",
+                # xgettext:no-python-format
                 yaxis={"range": [0, 100], "title": {"text": gettext("% of the band's miners")}},
             ),
         },
