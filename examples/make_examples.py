@@ -4,6 +4,8 @@
 
 - members-template-filled.xlsx: Batea's members template (in Spanish) filled in for the
   fictional Asociación de Mineros Artesanales Sol de Oro;
+- lots-template-filled.xlsx: Batea's lots template (in Spanish) with five productions of
+  Sol de Oro, one of them implausible (15 g of gold per miner-day);
 - kobo-submissions-sol-de-oro.csv: a KoboToolbox export ("XML values and headers", ";")
   of the Fairmined-style member inspection of four Sol de Oro members;
 - site-survey-2024.csv, site-survey-2025.geojson and site-survey-mapping.yaml: a fictional
@@ -88,6 +90,42 @@ MEMBERS = [
 ]
 
 
+LOTS = [
+    # lot code, produced on, site, mineral, kind, mass (g), fineness (‰), members: miner-days
+    ("SO-L101", (2026, 10, 5), "SO-01", "Oro", "Doré", 118.4, 842,
+     "SO-0001:14; SO-0002:12; SO-0003:10; SO-0004:6"),
+    ("SO-L102", (2026, 10, 19), "SO-02", "Oro", "Doré", 96.75, 835.5,
+     "SO-0005:12; SO-0006:12; SO-0007:9,5"),
+    ("SO-L103", (2026, 10, 26), "SO-01", "Oro", "Concentrado", 2450, 18.5,
+     "SO-0008:8; SO-0009:8"),
+    # 180.6 fine g by three people in 12 miner-days: 15 g per miner-day, a red flag
+    ("SO-L104", (2026, 11, 9), "SO-02", "Oro", "Doré", 210, 860,
+     "SO-0010:5; SO-0011:4; SO-0012:3"),
+    # one member per line in the cell (Alt+Enter in Excel)
+    ("SO-L105", (2026, 11, 16), "SO-01", "Oro", "Doré", 130.2, 851,
+     "SO-0001:12\nSO-0002:12\nSO-0004:11\nSO-0007:10"),
+]  # fmt: skip
+
+
+def lots_template(org) -> None:
+    """The Spanish lots template of Sol de Oro with LOTS typed in (no claim: Sol de Oro
+    holds no certificate in the demo)."""
+    from datetime import datetime
+
+    from django.utils import translation
+    from openpyxl import load_workbook
+
+    from batea.fielddata.records import template_workbook
+
+    with translation.override("es"):
+        workbook = load_workbook(io.BytesIO(template_workbook(org, "lots")))
+    sheet = workbook.worksheets[0]
+    for code, day, site, mineral, kind, mass, fineness, members in LOTS:
+        sheet.append([code, datetime(*day), site, mineral, kind, mass, fineness, members])
+        sheet.cell(row=sheet.max_row, column=2).number_format = "yyyy-mm-dd"
+    workbook.save(HERE / "lots-template-filled.xlsx")
+
+
 def members_template() -> None:
     database = Path(tempfile.gettempdir()) / "batea-examples.sqlite3"
     database.unlink(missing_ok=True)
@@ -130,6 +168,7 @@ def members_template() -> None:
         for row in MEMBERS:
             sheet.append(list(row))
         workbook.save(HERE / "members-template-filled.xlsx")
+    lots_template(org)
     database.unlink(missing_ok=True)
 
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import CommandError
 
 from batea.registry.models import Organisation
@@ -85,8 +86,9 @@ def finish(command, report) -> None:
 
 
 def records_command(template: str, extra_help: str = ""):
-    """The `members`, `sites` and `licences` commands: `import FILE --org ORG` and
-    `template --org ORG --out FILE [--language es]`."""
+    """The `members`, `sites`, `licences` and `lots` commands: `import FILE --org ORG` and
+    `template --org ORG --out FILE [--language es]`. Lots are recorded by a person:
+    `lots import` also takes `--user USERNAME` (custody records say who recorded them)."""
     from django.core.management.base import BaseCommand
     from django.utils import translation
 
@@ -100,6 +102,12 @@ def records_command(template: str, extra_help: str = ""):
             importer = sub.add_parser("import", help=f"Import {template}: all or nothing.")
             importer.add_argument("file")
             importer.add_argument("--org", required=True)
+            if template == "lots":
+                importer.add_argument(
+                    "--user",
+                    required=True,
+                    help="The user who records the lots (e.g. the organisation's manager).",
+                )
             if template == "sites":
                 importer.add_argument(
                     "--mapping",
@@ -134,15 +142,18 @@ def records_command(template: str, extra_help: str = ""):
                     via="cli",
                 )
             else:
-                report = import_records(
-                    None,
-                    organisation_,
-                    template,
-                    content,
-                    options["file"],
-                    progress=progress,
-                    via="cli",
-                )
+                try:
+                    report = import_records(
+                        user(options.get("user")),
+                        organisation_,
+                        template,
+                        content,
+                        options["file"],
+                        progress=progress,
+                        via="cli",
+                    )
+                except PermissionDenied as error:
+                    raise CommandError(str(error)) from error
             finish(self, report)
 
     return Command

@@ -22,6 +22,7 @@ class ImportRun(models.Model):
         MEMBERS = "members", _("Members")
         SITES = "sites", _("Sites")
         LICENCES = "licences", _("Licences")
+        LOTS = "lots", _("Lots")
         SITE_DATA = "site_data", _("Third-party site data")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
@@ -54,7 +55,7 @@ class ImportRun(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(
-                    kind__in=["submissions", "members", "sites", "licences", "site_data"]
+                    kind__in=["submissions", "members", "sites", "licences", "lots", "site_data"]
                 ),
                 name="import_run_known_kind",
             )

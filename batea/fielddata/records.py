@@ -1,5 +1,6 @@
-"""Members, sites and licences from spreadsheets: templates in the user's language with an
-instructions sheet and dropdowns, and imports that upsert by the organisation's own ids.
+"""Members, sites, licences and produced lots from spreadsheets: templates in the user's
+language with an instructions sheet and dropdowns, and imports that upsert by the
+organisation's own ids (lots: recorded once, never edited; see `batea.fielddata.lots`).
 
 An import is all or nothing: the file is read and every row checked (types, allowed values,
 duplicates in the file, the models' own validation, duplicates against what is stored);
@@ -18,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from batea.access.scoping import organisations_where
+from batea.custody.models import KIND_LABELS, MODEL_LABELS, Lot
 from batea.domain.access import CHANGE, Resource
 from batea.domain.commodities import COMMODITIES, MINERAL_NAMES
 from batea.domain.fielddata.records import (
@@ -30,6 +32,7 @@ from batea.domain.fielddata.records import (
 from batea.domain.fielddata.tables import read_table
 from batea.domain.identifiers import MASK_CHARACTER
 from batea.domain.messages import Problem, gettext_noop
+from batea.fielddata.lots import apply_lots, standards_vocabulary
 from batea.fielddata.reports import (
     ImportReport,
     Progress,
@@ -47,7 +50,12 @@ from batea.registry.models import (
     Site,
 )
 
-RESOURCES = {"members": Resource.MEMBER, "sites": Resource.SITE, "licences": Resource.LICENCE}
+RESOURCES = {
+    "members": Resource.MEMBER,
+    "sites": Resource.SITE,
+    "licences": Resource.LICENCE,
+    "lots": Resource.CUSTODY,
+}
 BATCH = 2_000
 
 
@@ -63,8 +71,9 @@ def _translations(label) -> list[str]:
     return found
 
 
-def vocabularies(organisation) -> dict[str, Vocabulary]:
-    """Allowed values of every choice column, with their labels in every language."""
+def vocabularies(organisation, template: str | None = None) -> dict[str, Vocabulary]:
+    """Allowed values of every choice column, with their labels in every language. The
+    organisation's member numbers only for `template` "lots" (its members column)."""
 
     def of(choices) -> Vocabulary:
         return Vocabulary(
@@ -82,7 +91,7 @@ def vocabularies(organisation) -> dict[str, Vocabulary]:
             minerals.setdefault(name, commodity.hs_code)
     for name, code in minerals.items():
         hs_labels.setdefault(code, []).append(name)
-    return {
+    found = {
         "gender": of(MemberGender.choices),
         "role": of(MemberRole.choices),
         "status": of(MemberStatus.choices),
@@ -93,7 +102,26 @@ def vocabularies(organisation) -> dict[str, Vocabulary]:
         "licence_kind": of(Licence.KIND_CHOICES),
         "licence_status": of(Licence.STATUS_CHOICES),
         "hs_code": Vocabulary([c.hs_code for c in COMMODITIES], hs_labels),
+        "mineral": Vocabulary(
+            list(MINERAL_NAMES),
+            {
+                key: [label.capitalize() for label in _translations(_lazy(name))]
+                for key, name in MINERAL_NAMES.items()
+            },
+        ),
+        "lot_kind": of(list(KIND_LABELS.items())),
+        "custody_model": of(list(MODEL_LABELS.items())),
+        "standard": standards_vocabulary(organisation),
     }
+    if template == "lots":
+        found["member"] = Vocabulary(
+            list(
+                Member.objects.filter(organisation=organisation).values_list(
+                    "member_number", flat=True
+                )
+            )
+        )
+    return found
 
 
 def label_in(vocabulary: Vocabulary, code: str, language_index: int) -> str:
@@ -112,8 +140,12 @@ MODEL_FIELDS = {
     "members": (Member, {"national_id": "national_id_masked"}),
     "sites": (Site, {}),
     "licences": (Licence, {}),
+    "lots": (Lot, {"variant": "claim_variant"}),
 }
-FORM_LABELS = {("sites", "minerals"): "Minerals (HS codes)"}
+FORM_LABELS = {
+    ("sites", "minerals"): "Minerals (HS codes)",
+    ("lots", "site"): "Site (site code)",
+}
 
 
 def column_label(template: str, column) -> str:
@@ -160,9 +192,12 @@ def import_records(
     progress: Progress | None = None,
     via: str = "web",
 ) -> ImportReport:
-    """Import a members, sites or licences file into the organisation: all or nothing."""
+    """Import a members, sites, licences or lots file into the organisation: all or
+    nothing. Lots are recorded by `user` (custody records say who recorded them)."""
     if not may_import(user, organisation, template):
         raise PermissionDenied(_("Your role does not allow importing these records here."))
+    if template == "lots" and user is None:
+        raise PermissionDenied(_("Lots are recorded by a person: name the user who records them."))
     report = ImportReport(template, name)
     run = start_run(organisation, template, name, content, user, via)
     try:
@@ -173,7 +208,7 @@ def import_records(
         records, problems = parse_records(
             table,
             template,
-            vocabularies(organisation),
+            vocabularies(organisation, template),
             aliases(template),
             today=timezone.localdate(),
             progress=progress,
@@ -186,7 +221,10 @@ def import_records(
         for header in table.columns:
             headers[known.get(fold(header)) or fold(header).replace(" ", "_")] = header
         with transaction.atomic():
-            APPLY[template](organisation, records, report, name, headers, progress)
+            if template == "lots":
+                apply_lots(user, organisation, records, report, name, headers, progress)
+            else:
+                APPLY[template](organisation, records, report, name, headers, progress)
             if report.problems:
                 transaction.set_rollback(True)
     finally:
@@ -455,6 +493,7 @@ def template_workbook(organisation, template: str) -> bytes:
         "members": _("Members"),
         "sites": _("Sites"),
         "licences": capfirst(str(Licence._meta.verbose_name_plural)),
+        "lots": _("Lots"),
     }
     workbook = Workbook()
     data = workbook.active
@@ -474,13 +513,17 @@ def template_workbook(organisation, template: str) -> bytes:
             cell.fill = required_fill
         letter = get_column_letter(index)
         data.column_dimensions[letter].width = max(14, len(str(cell.value)) + 4)
+        if template == "lots" and column.kind in ("text", "miner_days"):
+            # Typed as text: "0012" keeps its zeros, "12:8" does not become a time.
+            data.column_dimensions[letter].number_format = "@"
         values = None
         if column.kind in ("choice", "codes") and column.vocabulary:
             vocabulary = vocab[column.vocabulary]
-            if column.vocabulary == "hs_code":
-                values = list(vocabulary.codes)
+            codes = vocabulary.codes if vocabulary.offered is None else vocabulary.offered
+            if column.vocabulary in ("hs_code", "standard"):
+                values = list(codes)
             else:
-                values = [label_in(vocabulary, code, language_index) for code in vocabulary.codes]
+                values = [label_in(vocabulary, code, language_index) for code in codes]
         elif column.kind == "bool":
             values = yes_no
         if values:
@@ -511,37 +554,27 @@ def template_workbook(organisation, template: str) -> bytes:
             )
             validation.add(f"{letter}2:{letter}5000")
             data.add_data_validation(validation)
+        elif column.kind == "amount":
+            validation = DataValidation(
+                type="decimal",
+                operator="between",
+                formula1=f"{Decimal(1).scaleb(-(column.places or 0)):f}",
+                formula2=f"{Decimal(str(column.maximum)).normalize():f}",
+                allow_blank=True,
+                showErrorMessage=True,
+                error=_("A number in the allowed range."),
+            )
+            validation.add(f"{letter}2:{letter}5000")
+            data.add_data_validation(validation)
     data.freeze_panes = "A2"
 
     heading = {
         "members": _("How to fill in the members template"),
         "sites": _("How to fill in the sites template"),
         "licences": _("How to fill in the licences template"),
+        "lots": _("How to fill in the lots template"),
     }[template]
-    general = [
-        _("One row per record, under the header of the first sheet. Do not rename the columns."),
-        _(
-            "Rows are matched to the records already in Batea by the organisation's own id "
-            "(%(key)s): an existing record is updated, a new one is created."
-        )
-        % {
-            "key": {
-                "members": _("member number"),
-                "sites": _("site code"),
-                "licences": _("type and number"),
-            }[template]
-        },
-        _("A blank cell keeps what Batea has; required columns are shaded."),
-        _(
-            "Choose values from the dropdowns; a code or a label in English, Spanish or "
-            "French is accepted."
-        ),
-        _("Dates as YYYY-MM-DD. Formulas are refused: type values."),
-        _(
-            "The import is all or nothing: any bad row and nothing is imported; every bad "
-            "row is listed with its column and the reason."
-        ),
-    ]
+    general = _lot_instructions() if template == "lots" else _record_instructions(template)
     instructions.append([heading])
     instructions["A1"].font = Font(bold=True, size=14)
     instructions.append([])
@@ -555,7 +588,20 @@ def template_workbook(organisation, template: str) -> bytes:
         cell.font = bold
     for column in columns:
         allowed = ""
-        if column.kind in ("choice", "codes") and column.vocabulary and column.vocabulary != "site":
+        if column.vocabulary == "standard":
+            offered = vocab["standard"].offered or []
+            allowed = ", ".join(offered) or _("none: the organisation holds no certificate")
+        elif column.kind == "amount":
+            allowed = _("more than %(minimum)s, at most %(maximum)s; up to %(places)s decimals") % {
+                "minimum": int(column.minimum or 0),
+                "maximum": f"{Decimal(str(column.maximum)).normalize():f}",
+                "places": column.places,
+            }
+        elif column.kind == "miner_days":
+            allowed = _("member number:miner-days; member number:miner-days …")
+        elif (
+            column.kind in ("choice", "codes") and column.vocabulary and column.vocabulary != "site"
+        ):
             vocabulary = vocab[column.vocabulary]
             allowed = "; ".join(
                 f"{code} = {label_in(vocabulary, code, language_index)}"
@@ -586,3 +632,71 @@ def template_workbook(organisation, template: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _record_instructions(template: str) -> list[str]:
+    """The general instructions of the members, sites and licences templates."""
+    return [
+        _("One row per record, under the header of the first sheet. Do not rename the columns."),
+        _(
+            "Rows are matched to the records already in Batea by the organisation's own id "
+            "(%(key)s): an existing record is updated, a new one is created."
+        )
+        % {
+            "key": {
+                "members": _("member number"),
+                "sites": _("site code"),
+                "licences": _("type and number"),
+            }[template]
+        },
+        _("A blank cell keeps what Batea has; required columns are shaded."),
+        _(
+            "Choose values from the dropdowns; a code or a label in English, Spanish or "
+            "French is accepted."
+        ),
+        _("Dates as YYYY-MM-DD. Formulas are refused: type values."),
+        _(
+            "The import is all or nothing: any bad row and nothing is imported; every bad "
+            "row is listed with its column and the reason."
+        ),
+    ]
+
+
+def _lot_instructions() -> list[str]:
+    """The general instructions of the lots template, in the current language."""
+    return [
+        _(
+            "One row per production (one lot), under the header of the first sheet. Do not "
+            "rename the columns."
+        ),
+        _(
+            "Rows are matched to the lots already in Batea by their lot code: a lot already "
+            "recorded with the same values is left unchanged. A lot cannot be edited once "
+            "recorded: a row with a known lot code and other values is refused."
+        ),
+        _(
+            "Required columns are shaded. Leave the claim columns blank for a lot that is not "
+            "certified."
+        ),
+        _(
+            "Members and miner-days: the member numbers of those who produced the lot, each "
+            "followed by a colon and the member's miner-days, separated by semicolons, e.g. "
+            "A-001:12; A-002:8 (or one member per line, with Alt+Enter). Miner-days may have "
+            "decimals (A-003:2.5)."
+        ),
+        _(
+            "Choose values from the dropdowns; a code or a label in English, Spanish or "
+            "French is accepted."
+        ),
+        _("Dates as YYYY-MM-DD. Formulas are refused: type values."),
+        _(
+            "Each lot is recorded as on the production page, with its red flags: an "
+            "implausible production (e.g. more fine grams per miner-day than a small-scale "
+            "operation can produce) opens an incident. A certified claim needs a certificate "
+            "valid on the production date and a chain-of-custody model the standard allows."
+        ),
+        _(
+            "The import is all or nothing: any bad row and nothing is imported; every bad "
+            "row is listed with its column and the reason."
+        ),
+    ]

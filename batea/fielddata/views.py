@@ -33,6 +33,7 @@ IMPORT_KINDS = {
     "members": gettext_lazy("Members (template)"),
     "sites": gettext_lazy("Sites (template)"),
     "licences": gettext_lazy("Licences (template)"),
+    "lots": gettext_lazy("Lots (template)"),
     "site_data": gettext_lazy("Third-party site data (CSV or GeoJSON, with its mapping)"),
 }
 ACCEPTED = {
@@ -40,8 +41,10 @@ ACCEPTED = {
     "members": ("csv", "xlsx"),
     "sites": ("csv", "xlsx"),
     "licences": ("csv", "xlsx"),
+    "lots": ("csv", "xlsx"),
     "site_data": ("csv", "json"),
 }
+TEMPLATE_KINDS = ("members", "sites", "licences", "lots")
 EXTENSIONS = {"csv": (".csv", ".txt"), "xlsx": (".xlsx",), "json": (".json", ".geojson")}
 DATASET_RESOURCES = {
     "members": Resource.MEMBER,
@@ -72,7 +75,7 @@ def importable(user, organisation) -> list[tuple[str, str]]:
     kinds = []
     if assessable_kinds(user, organisation):
         kinds.append("submissions")
-    for template in ("members", "sites", "licences"):
+    for template in TEMPLATE_KINDS:
         if may_import(user, organisation, template):
             kinds.append(template)
     if may_import(user, organisation, "sites"):
@@ -114,17 +117,15 @@ class FieldDataView(OrganisationPage):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user, organisation = self.request.user, self.organisation
+        template_kinds = [kind for kind in TEMPLATE_KINDS if may_import(user, organisation, kind)]
         context.update(
             versions=StandardVersion.objects.exclude(status="retired")
             .select_related("standard")
             .order_by("standard__code", "-imported_at"),
             scopes=[(scope, SCOPE_LABELS[scope]) for scope in SCOPES],
             import_kinds=importable(user, organisation),
-            templates=[
-                (kind, IMPORT_KINDS[kind])
-                for kind in ("members", "sites", "licences")
-                if may_import(user, organisation, kind)
-            ],
+            templates=[(kind, IMPORT_KINDS[kind]) for kind in template_kinds],
+            template_kinds=template_kinds,
             datasets=[
                 (name, DATASET_LABELS[name], exports.parts_of(name))
                 for name, resource in DATASET_RESOURCES.items()
@@ -295,7 +296,7 @@ class SubjectsCsvView(OrganisationPage):
 class TemplateDownloadView(OrganisationPage):
     def get(self, request, *args, **kwargs):
         kind = request.GET.get("kind", "members")
-        if kind not in ("members", "sites", "licences"):
+        if kind not in TEMPLATE_KINDS:
             kind = "members"
         if not may_import(request.user, self.organisation, kind):
             raise PermissionDenied

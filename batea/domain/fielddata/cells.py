@@ -79,7 +79,8 @@ def cell_text(
             length=len(text),
             limit=limit,
         )
-    if looks_like_formula(text):
+    # Checked before and after trimming: " =1+1" or "\x85=" must not become "=1+1" or "=".
+    if looks_like_formula(text) or looks_like_formula(text.strip()):
         return "", problem(
             gettext_noop(
                 "Formulas are not accepted: type the value itself (a text starting with "
