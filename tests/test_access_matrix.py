@@ -20,6 +20,7 @@ PUBLIC = {
     "verify",
     "verify-code",
     "simulator-plotly",  # the charting library from the installed plotly package
+    "insights-public",  # anonymised, aggregated figures; small cells suppressed
 }
 # For parametrised API routes: which fixture object a `pk` refers to, by route basename.
 API_BASENAMES = {
@@ -57,6 +58,8 @@ PARAMETERS = {
     "lot_code": ("lot", "code"),
     "incident_id": ("incident", "pk"),
     "rule_set_id": ("rule_set", "pk"),
+    "country_code": ("org", "country"),
+    "segment_id": ("segment", "pk"),
 }
 # Views that only accept POST: a GET is refused whatever the object.
 POST_ONLY = {
@@ -67,6 +70,7 @@ POST_ONLY = {
     "api:certificate-suspend",
     "api:certificate-reinstate",
     "api:certificate-withdraw",
+    "insights-segment-delete",
 }
 # Public reference data: every signed-in user may read it, whatever their organisation.
 PUBLIC_READ = {
@@ -81,6 +85,9 @@ PUBLIC_READ = {
     "api:crosswalk-list",
     "api:crosswalk-detail",
     "risk-rules-detail",
+    # Every signed-in user gets a PDF of their own portfolio (empty without one); a PDF is
+    # not text to search for markers, so tests/test_insights.py checks what it is made of.
+    "insights-portfolio-pdf",
 }
 # What an ASMO manager gets on their own side, where it is not 200.
 MANAGER_EXPECTS = {
@@ -183,6 +190,7 @@ def objects_of(world, side: str) -> dict:
         "relation": relation,
         **custody_of(world, side),
         "rule_set": rule_set_of(world, side),
+        "segment": segment_of(world, side),
     }
 
 
@@ -332,3 +340,19 @@ def rule_set_of(world, side: str):
         owner=owner, title=f"Rules {side}", defaults={"rules": DEFAULT_RULES}
     )
     return rule_set
+
+
+def segment_of(world, side: str):
+    """A saved segment of the side's organisation (its members' view decides who sees it)."""
+    from batea.insights.models import Segment
+
+    org, user = (world.org_a, world.manager_a) if side == "a" else (world.org_b, world.manager_b)
+    segment, _created = Segment.objects.get_or_create(
+        owner=org,
+        name=f"Women panners {side}",
+        defaults={
+            "definition": {"clauses": [{"field": "gender", "op": "in", "values": ["female"]}]},
+            "created_by": user,
+        },
+    )
+    return segment

@@ -32,6 +32,7 @@ def navigation(request) -> dict:
         items.append(("incident-list", _("Incidents")))
     if Role.BUYER in roles or sees_everything(user):
         items.append(("supplier-list", _("Suppliers")))
+    items.append(("insights-home", _("Insights")))
     items.append(("standard-list", _("Standards")))
     items.append(("api-docs", _("API")))
     return {
