@@ -337,3 +337,9 @@ def test_red_flag_areas_and_production_anomalies_raise_member_risk(world):
     produce(world, mass="1000", fineness="900", days="100")  # 9 g per miner-day
     (facts,) = [f for f in member_facts(world.org_a, TODAY) if f.member == str(world.member_a.pk)]
     assert facts.in_red_flag_area and facts.production_anomaly
+
+
+def test_a_lot_code_that_would_break_its_address_is_refused(world):
+    with pytest.raises(ValidationError, match="letters, digits"):
+        produce(world, code="RC/2026/1")
+    assert not Lot.objects.exists()

@@ -5,6 +5,7 @@ being consumed, shipped by one holder or sold twice, so of two concurrent attemp
 one wins. Money and credit move under row locks and check constraints.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -38,6 +39,7 @@ from batea.domain.custody.prices import parse_prices
 from batea.domain.messages import Problem, gettext_noop
 from batea.registry.models import Organisation, Site, explain
 
+LOT_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")  # it appears in the lot's address
 DEFAULT_YIELD = (Decimal("0.90"), Decimal("1"))  # [I] refining keeps 90–100 % of fine content
 
 
@@ -207,6 +209,10 @@ def produce(
     foreign = [m for m in members if m.organisation_id != organisation.pk]
     if foreign:
         raise ValidationError({"members": _("Some members belong to another organisation.")})
+    if code is not None and not LOT_CODE.fullmatch(code):
+        raise ValidationError(
+            {"code": _("A lot code uses letters, digits, “-”, “_” and “.” only (at most 40).")}
+        )
     _check_claim_allowed(organisation, claim, on)
     domain_claim = (
         rules.Claim(claim.version.standard.code, claim.variant or None, claim.model)
