@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "batea.custody",
     "batea.fielddata",
     "batea.insights",
+    "batea.integrity",
+    "batea.synth",
+    "batea.backup",
     "batea.web",
 ]
 

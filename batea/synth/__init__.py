@@ -1,0 +1,1 @@
+"""Synthetic federations at scale for benchmarks and load tests (`batea synth`)."""
