@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Local development defaults; production sets its own environment.
 DEV_ENV := DEBUG=1
 
-.PHONY: install run test lint bench messages clean
+.PHONY: install run test lint bench synth load messages clean
 
 $(BIN)/batea: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,16 @@ lint: $(BIN)/batea
 
 bench: $(BIN)/batea  ## benchmarks in bench/, figures printed and saved
 	$(BIN)/python -m bench
+
+SYNTH_MEMBERS ?= 10000
+SYNTH_EVENTS ?= 100000
+synth: $(BIN)/batea  ## fictional federation in DATABASE_URL (SYNTH_MEMBERS, SYNTH_EVENTS, SYNTH_ARGS)
+	SECRET_KEY=$${SECRET_KEY:-load-test-only} $(BIN)/batea migrate --noinput
+	SECRET_KEY=$${SECRET_KEY:-load-test-only} $(BIN)/batea synth --members $(SYNTH_MEMBERS) --events $(SYNTH_EVENTS) --seed 1 $(SYNTH_ARGS)
+
+load: $(BIN)/batea  ## locust, 20 users, against gunicorn on DATABASE_URL (after make synth)
+	@test -x $(BIN)/locust || $(BIN)/pip install --quiet -e ".[load]"
+	BIN=$(BIN) bench/load/run.sh
 
 messages: $(BIN)/batea  ## refresh the gettext catalogues and compile them
 	cd batea && $(DEV_ENV) ../$(BIN)/batea makemessages -l es -l fr --no-obsolete
