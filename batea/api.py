@@ -1,8 +1,11 @@
-"""API conventions shared by every app: pagination and error responses (4xx, never 500)."""
+"""API conventions shared by every app: pagination and error responses (4xx, never 500).
+Their place in the OpenAPI description is in batea.api_schema."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -25,3 +28,11 @@ def exception_handler(exc, context):
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception=None):
+    """Unknown URLs: under /api/ a JSON answer like every other API error (e.g. an id that
+    is not a UUID in /api/pathway/<id>/), elsewhere Django's page. Wired as `handler404`."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": str(_("Not found."))}, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)

@@ -171,7 +171,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "batea.api_schema.BateaAutoSchema",
     "EXCEPTION_HANDLER": "batea.api.exception_handler",
     "PAGE_SIZE": 50,
 }

@@ -28,7 +28,7 @@ from batea.custody.forms import (
     person_name,
     possible_owners,
 )
-from batea.custody.models import Incident, Lot, Sale
+from batea.custody.models import MODEL_LABELS, Incident, Lot, Sale
 from batea.custody.templatetags.custody import incident_message
 from batea.domain.custody.trace import largest_remainder
 from batea.registry.api import ScopedViewSetMixin, visible_organisations
@@ -218,6 +218,10 @@ class LotSerializer(serializers.ModelSerializer):
     sold_to = serializers.SerializerMethodField()
     certified = serializers.BooleanField(read_only=True)
     claim_standard = serializers.SerializerMethodField()
+    # Blank for a lot without a certified claim (the description must allow "").
+    custody_model = serializers.ChoiceField(
+        choices=list(MODEL_LABELS.items()), allow_blank=True, read_only=True
+    )
 
     class Meta:
         model = Lot
@@ -491,6 +495,10 @@ class EpcisView(APIView):
         ],
         responses={
             (200, "application/ld+json"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="An EPCISDocument"
+            ),
+            # `Accept: application/json` gives the same document as plain JSON.
+            (200, "application/json"): OpenApiResponse(
                 OpenApiTypes.OBJECT, description="An EPCISDocument"
             ),
             400: OpenApiResponse(description="Bad date"),
