@@ -215,6 +215,7 @@ class Chains:
             Sale,
         )
 
+        seal_events(self.rows["events"])
         for model, key in (
             (Lot, "lots"),
             (CustodyEvent, "events"),
@@ -227,6 +228,19 @@ class Chains:
         bars = self.bars
         self.reset()
         return bars
+
+
+def seal_events(events: list) -> None:
+    """Seal the events into their organisations' chains, as `batea synth` does."""
+    from batea.custody.models import CustodyEvent
+    from batea.integrity.chains import seal_rows
+
+    columns = [f.attname for f in CustodyEvent._meta.concrete_fields]
+    rows = [{c: getattr(e, c) for c in columns if not c.startswith("chain_")} for e in events]
+    seal_rows(CustodyEvent, rows)
+    for event, row in zip(events, rows, strict=True):
+        for column, value in row.items():
+            setattr(event, column, value)
 
 
 def load(chains: int, today: date):
@@ -339,6 +353,7 @@ def remove_previous() -> None:
         MassBalancePeriod,
         Sale,
     )
+    from batea.integrity.models import ChainHead
     from batea.registry.models import Member, Organisation, Site
 
     for model in (
@@ -353,6 +368,7 @@ def remove_previous() -> None:
         model.objects.all().delete()
     Lot.objects.all().delete()
     CustodyEvent.objects.all().delete()
+    ChainHead.objects.filter(chain__startswith="custody:").delete()  # their chains are gone
     orgs = Organisation.objects.filter(slug__startswith=SLUG)
     Member.objects.filter(organisation__in=orgs).delete()
     Site.objects.filter(organisation__in=orgs).delete()

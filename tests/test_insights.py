@@ -29,6 +29,7 @@ from batea.groups.services import decide
 from batea.insights import figures, services
 from batea.insights import segments as stored
 from batea.insights.models import Segment, SegmentSnapshot
+from batea.integrity.chains import seal
 from batea.registry.models import Member
 from tests.conftest import make_member, make_org
 
@@ -140,7 +141,7 @@ def insight_world(world):
     )
     IcsCost.objects.create(organisation=org, year=TODAY.year, amount=Decimal("300"))
     IcsCost.objects.create(organisation=org, year=TODAY.year - 1, amount=Decimal("150"))
-    PremiumReceipt.objects.create(fund=fund, amount=Decimal("650"), received_on=TODAY)
+    seal(PremiumReceipt(fund=fund, amount=Decimal("650"), received_on=TODAY))
     from batea.custody import services as custody
 
     custody.produce(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from batea.access.scoping import ScopedQuerySet
 from batea.domain.access import Resource
+from batea.integrity.models import Chained, chain_constraints
 from batea.registry.models import Organisation, TimeStamped
 from batea.standards.models import StandardVersion
 
@@ -87,8 +88,9 @@ class Certificate(TimeStamped):
         return self.status
 
 
-class CertificationDecision(models.Model):
-    """Only certifiers decide; every decision is kept with who, when and why."""
+class CertificationDecision(Chained):
+    """Only certifiers decide; every decision is kept with who, when and why, sealed into
+    its certificate's hash chain (`batea.integrity.chains.seal`)."""
 
     class Action(models.TextChoices):
         CERTIFY = "certify", _("Certified")
@@ -104,16 +106,30 @@ class CertificationDecision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     decided_on = models.DateField(_("decided on"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add: the time is hashed before the row is written.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.CERTIFICATE
     scope_organisation_field = "certificate__organisation_id"
+    chain_prefix = "decision"
+    chain_key = "certificate_id"
+    chain_organisation = "certificate__organisation_id"
+    chain_fields = (
+        "id",
+        "certificate_id",
+        "action",
+        "reason",
+        "decided_by_id",
+        "decided_on",
+        "created_at",
+    )
 
     class Meta:
         ordering = ["-decided_on", "-created_at"]
         constraints = [
             models.CheckConstraint(condition=~Q(reason=""), name="certification_decision_reason"),
+            *chain_constraints("certification_decision", "certificate"),
         ]
 
     def __str__(self) -> str:

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from batea.access.scoping import roles_granting, sees_everything
 from batea.certification.models import Certificate, CertificationDecision
 from batea.domain.access import CHANGE, Resource, Role
+from batea.integrity.chains import seal
 
 DEFAULT_SUSPENSION_LIMIT_DAYS = 183  # six months, the usual limit (Fairtrade: at most 6)
 
@@ -72,12 +73,14 @@ def certify(
         members_covered=organisation.members.filter(status__in=["approved", "conditional"]).count(),
     )
     certificate.sites.set(sites)
-    CertificationDecision.objects.create(
-        certificate=certificate,
-        action="certify",
-        reason=reason.strip(),
-        decided_by=user,
-        decided_on=timezone.localdate(),
+    seal(
+        CertificationDecision(
+            certificate=certificate,
+            action="certify",
+            reason=reason.strip(),
+            decided_by=user,
+            decided_on=timezone.localdate(),
+        )
     )
     return certificate
 
@@ -121,11 +124,13 @@ def change_status(
     else:
         raise ValidationError({"action": _("Unknown decision.")})
     certificate.save(update_fields=["status", "suspended_until", "updated_at"])
-    CertificationDecision.objects.create(
-        certificate=certificate,
-        action=action,
-        reason=reason.strip(),
-        decided_by=user,
-        decided_on=today,
+    seal(
+        CertificationDecision(
+            certificate=certificate,
+            action=action,
+            reason=reason.strip(),
+            decided_by=user,
+            decided_on=today,
+        )
     )
     return certificate

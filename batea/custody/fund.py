@@ -38,6 +38,7 @@ from batea.domain.access import CHANGE, VIEW, Resource
 from batea.domain.custody import CustodyError
 from batea.domain.custody import fund as rules
 from batea.domain.messages import Problem
+from batea.integrity.chains import seal
 from batea.registry.models import Member, MemberGender, Organisation, explain
 
 DEFAULT_QUORUM = rules.DEFAULT_QUORUM  # [I] a configurable default, not a scheme's figure
@@ -141,12 +142,10 @@ def record_receipt(user, sale: Sale, amount=None, on: date | None = None, note: 
     _apply(rules.receive, snapshot, amount, reference, on)
     try:
         with transaction.atomic():
-            receipt = PremiumReceipt.objects.create(
-                fund=fund,
-                sale=sale,
-                amount=amount,
-                received_on=on,
-                note=(note or "").strip(),
+            receipt = seal(
+                PremiumReceipt(
+                    fund=fund, sale=sale, amount=amount, received_on=on, note=(note or "").strip()
+                )
             )
             PremiumFund.objects.filter(pk=fund.pk).update(balance=F("balance") + amount)
     except IntegrityError as error:
@@ -436,8 +435,15 @@ def disburse(user, project: PlanProject, amount, on: date, note: str = "") -> Di
         with transaction.atomic():
             PremiumFund.objects.filter(pk=fund.pk).update(balance=F("balance") - amount)
             PlanProject.objects.filter(pk=project.pk).update(disbursed=F("disbursed") + amount)
-            disbursement = Disbursement.objects.create(
-                project=project, amount=amount, paid_on=on, note=note.strip(), recorded_by=user
+            disbursement = seal(
+                Disbursement(
+                    fund=fund,
+                    project=project,
+                    amount=amount,
+                    paid_on=on,
+                    note=note.strip(),
+                    recorded_by=user,
+                )
             )
     except IntegrityError as error:  # a check constraint: the balance or budget would break
         raise ValidationError(

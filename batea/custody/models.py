@@ -13,11 +13,13 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from batea.access.scoping import ScopedQuerySet
 from batea.domain.access import Resource
 from batea.domain.custody.lots import KINDS, MODELS, STATUSES
+from batea.integrity.models import Chained, chain_constraints
 from batea.registry.models import Member, Organisation, Site, TimeStamped
 from batea.standards.models import StandardVersion
 
@@ -138,9 +140,9 @@ class Lot(models.Model):
         return self.claim_version_id is not None
 
 
-class CustodyEvent(models.Model):
+class CustodyEvent(Chained):
     """Something done with lots: production, shipment, receipt, split, merge,
-    transformation (e.g. refining) or sale."""
+    transformation (e.g. refining) or sale. Sealed into its organisation's hash chain."""
 
     class Kind(models.TextChoices):
         PRODUCTION = "production", _("Production")
@@ -164,19 +166,38 @@ class CustodyEvent(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True)
     loss_fine_g = models.DecimalField(_("fine content lost (g)"), default=Decimal(0), **FINE)
     note = models.TextField(_("note"), blank=True)
+    # PROTECT: who recorded a sealed event is part of its hash (deactivate people instead).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    # A default rather than auto_now_add: the time is hashed before the row is written.
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.CUSTODY
     scope_organisation_field = ("organisation_id", "counterparty_id")
+    chain_prefix = "custody"
+    chain_key = "organisation_id"
+    chain_organisation = "organisation_id"
+    chain_fields = (
+        "id",
+        "kind",
+        "organisation_id",
+        "counterparty_id",
+        "occurred_on",
+        "operation",
+        "site_id",
+        "loss_fine_g",
+        "note",
+        "recorded_by_id",
+        "recorded_at",
+    )
 
     class Meta:
         ordering = ["occurred_on", "recorded_at"]
         constraints = [
-            models.CheckConstraint(condition=Q(loss_fine_g__gte=0), name="event_loss_not_negative")
+            models.CheckConstraint(condition=Q(loss_fine_g__gte=0), name="event_loss_not_negative"),
+            *chain_constraints("custody_event", "organisation"),
         ]
         indexes = [models.Index(fields=["organisation", "occurred_on"])]
 
@@ -528,7 +549,9 @@ class CommitteeMember(models.Model):
         return self.name
 
 
-class PremiumReceipt(models.Model):
+class PremiumReceipt(Chained):
+    """A premium received into a fund; sealed into the fund's ledger chain."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     fund = models.ForeignKey(PremiumFund, on_delete=models.PROTECT, related_name="receipts")
     sale = models.OneToOneField(
@@ -541,10 +564,17 @@ class PremiumReceipt(models.Model):
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.PREMIUM
     scope_organisation_field = "fund__organisation_id"
+    chain_prefix = "premium"
+    chain_key = "fund_id"
+    chain_organisation = "fund__organisation_id"
+    chain_fields = ("id", "fund_id", "sale_id", "amount", "received_on", "note")
 
     class Meta:
         ordering = ["-received_on"]
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="receipt_positive"),
+            *chain_constraints("premium_receipt", "fund"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount} {self.received_on}"
@@ -610,24 +640,34 @@ class PlanProject(models.Model):
         return self.title
 
 
-class Disbursement(models.Model):
+class Disbursement(Chained):
+    """Money paid from a fund to a project; sealed into the fund's ledger chain."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
+    # The project's fund, kept on the row: the ledger chain is the fund's.
+    fund = models.ForeignKey(PremiumFund, on_delete=models.PROTECT, related_name="disbursements")
     project = models.ForeignKey(PlanProject, on_delete=models.PROTECT, related_name="disbursements")
     amount = models.DecimalField(_("amount"), **MONEY)
     paid_on = models.DateField(_("paid on"))
     note = models.CharField(_("note"), max_length=200, blank=True)
+    # PROTECT: who recorded a sealed payment is part of its hash.
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
 
     objects = ScopedQuerySet.as_manager()
     scope_resource = Resource.PREMIUM
     scope_organisation_field = "project__plan__fund__organisation_id"
+    chain_prefix = "premium"
+    chain_key = "fund_id"
+    chain_organisation = "fund__organisation_id"
+    chain_fields = ("id", "fund_id", "project_id", "amount", "paid_on", "note", "recorded_by_id")
 
     class Meta:
         ordering = ["-paid_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_positive")
+            models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_positive"),
+            *chain_constraints("disbursement", "fund"),
         ]
 
     def __str__(self) -> str:

@@ -37,6 +37,7 @@ from batea.domain.custody import lots as rules
 from batea.domain.custody import premiums as premium_rules
 from batea.domain.custody.prices import parse_prices
 from batea.domain.messages import Problem, gettext_noop
+from batea.integrity.chains import seal
 from batea.registry.models import Organisation, Site, explain
 
 LOT_CODE = re.compile(r"[A-Za-z0-9._-]{1,40}")  # it appears in the lot's address
@@ -177,8 +178,11 @@ def _check_claim_allowed(organisation, claim: ClaimInput, on: date) -> None:
 
 
 def _event(user, kind: str, organisation, on: date, **extra) -> CustodyEvent:
-    return CustodyEvent.objects.create(
-        kind=kind, organisation=organisation, occurred_on=on, recorded_by=user, **extra
+    """Record an event, sealed into the organisation's chain (in the caller's transaction)."""
+    return seal(
+        CustodyEvent(
+            kind=kind, organisation=organisation, occurred_on=on, recorded_by=user, **extra
+        )
     )
 
 
