@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import tarfile
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -215,8 +216,7 @@ def _extract(tar: tarfile.TarFile, member: tarfile.TarInfo, path: Path, digest: 
 def replace_media(root: Path, staged: Path) -> None:
     """Put the staged media files in place of those under `root`. Both folders are on the
     same file system (the staging folder is inside `root`), so each step is a rename."""
-    old = root / f"{STAGING_PREFIX}old-{os.getpid()}"
-    old.mkdir()
+    old = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}old-", dir=root))
     for entry in list(root.iterdir()):
         if not entry.name.startswith(STAGING_PREFIX):
             entry.rename(old / entry.name)

@@ -2,7 +2,6 @@
 puts one back, refusing anything it cannot restore before changing anything, and checks
 afterwards that every table is exactly as it was backed up."""
 
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -136,11 +135,10 @@ def restore(source: Path, confirm: Callable[[Manifest], bool]) -> Restored:
         raise CommandError(_("Nothing was restored."))
     media_root = Path(settings.MEDIA_ROOT)
     media_root.mkdir(parents=True, exist_ok=True)
-    staged = media_root / f"{bundle.STAGING_PREFIX}new-{os.getpid()}"
+    staged = Path(tempfile.mkdtemp(prefix=f"{bundle.STAGING_PREFIX}new-", dir=media_root))
     try:
         with tempfile.TemporaryDirectory(prefix="batea-restore-") as folder:
             dump_file = Path(folder) / manifest.database_file
-            staged.mkdir()
             bundle.unpack(source, manifest, dump_file, staged)
             connections.close_all()
             engines.restore(database_settings(), dump_file)
