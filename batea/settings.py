@@ -144,20 +144,45 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # Security headers; the cookie/HTTPS ones follow DEBUG so that local http works.
+# docs/security.md lists every variable; `manage.py check --deploy` is clean with them set.
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# Request bodies: 5 MB of form fields or JSON, a few files per request, each at most
+# BATEA_MAX_UPLOAD_MB (the views have tighter limits by kind, with their own messages).
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2_000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger files are streamed to a temporary file
+BATEA_MAX_UPLOAD_BYTES = int(os.environ.get("BATEA_MAX_UPLOAD_MB", "20")) * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "batea.access.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Sign-in throttling (batea/access/throttle.py): failures within the window, by username
+# and by client address; BATEA_PROXY_COUNT trusted proxies set X-Forwarded-For.
+AUTHENTICATION_BACKENDS = ["batea.access.throttle.ThrottledModelBackend"]
+BATEA_SIGN_IN_FAILURES = int(os.environ.get("BATEA_SIGN_IN_FAILURES", "5"))
+BATEA_SIGN_IN_FAILURES_PER_ADDRESS = int(os.environ.get("BATEA_SIGN_IN_FAILURES_PER_ADDRESS", "20"))
+BATEA_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("BATEA_SIGN_IN_WINDOW_SECONDS", "900"))
+BATEA_PROXY_COUNT = int(os.environ.get("BATEA_PROXY_COUNT", "0"))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "batea.access.authentication.ThrottledBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "batea.api.StandardPagination",

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from batea.access.views import SignInView
 from batea.assessments import api as assessments_api
 from batea.certification import api as certification_api
 from batea.custody import api as custody_api
@@ -36,11 +37,7 @@ router.register("sales", custody_api.SaleViewSet, basename="sale")
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("batea.registry.urls")),

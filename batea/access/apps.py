@@ -6,3 +6,6 @@ class AccessConfig(AppConfig):
     name = "batea.access"
     label = "access"
     verbose_name = _("Access")
+
+    def ready(self) -> None:
+        from batea.access import throttle  # noqa: F401 — connects the sign-in signal receivers

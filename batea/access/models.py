@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from batea.domain.access import Role, role_fits_organisation
@@ -61,3 +62,26 @@ class RoleAssignment(models.Model):
                     }
                 }
             )
+
+
+class SignInFailure(models.Model):
+    """A failed sign-in (web form, admin or HTTP Basic), by username and address: enough of
+    them within the window refuse further attempts (batea.access.throttle). Kept in the
+    database so that every worker process sees them; pruned once older than the window."""
+
+    id = models.BigAutoField(primary_key=True)
+    username = models.CharField(max_length=150)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
+        indexes = [
+            models.Index(fields=["username", "at"], name="signin_failure_username"),
+            models.Index(fields=["address", "at"], name="signin_failure_address"),
+            models.Index(fields=["at"], name="signin_failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} @ {self.address} · {self.at:%Y-%m-%d %H:%M}"

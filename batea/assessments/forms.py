@@ -3,9 +3,14 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from batea.access.uploads import upload_problem
 from batea.assessments.models import KIND_CHOICES
+from batea.assessments.services import EVIDENCE_EXTENSIONS, MAX_EVIDENCE_BYTES
 from batea.registry.models import Member, Site
 from batea.standards.models import StandardVersion
+
+# What the service accepts by name (batea.assessments.services), checked here by content.
+EVIDENCE_KINDS = frozenset({"jpeg", "png", "webp", "heif", "pdf"})
 
 
 class NewAssessmentForm(forms.Form):
@@ -68,6 +73,22 @@ class AnswerForm(forms.Form):
     def __init__(self, *args, value_choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["value"].choices = value_choices
+
+    def clean(self):
+        """Evidence is a photo (JPEG, PNG, WebP, HEIC) or a PDF, by name and by content. A
+        problem is reported for the whole form: the answer page shows those above it."""
+        cleaned = super().clean()
+        evidence = cleaned.get("evidence")
+        if evidence:
+            problem = upload_problem(
+                evidence,
+                limit=MAX_EVIDENCE_BYTES,
+                extensions=EVIDENCE_EXTENSIONS,
+                kinds=EVIDENCE_KINDS,
+            )
+            if problem:
+                raise forms.ValidationError(problem, code="evidence")
+        return cleaned
 
 
 class ActionForm(forms.Form):

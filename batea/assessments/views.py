@@ -307,19 +307,39 @@ class SubmitAssessmentView(LoginRequiredMixin, View):
         return redirect("assessment-entry", assessment.pk)
 
 
+INLINE_EVIDENCE = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "pdf": "application/pdf",
+}
+
+
 class EvidenceView(LoginRequiredMixin, View):
     """An answer's evidence file, to those who may read the assessment."""
 
     def get(self, request, answer_id):
         from django.http import FileResponse
 
+        from batea.access.uploads import HEAD_BYTES, sniff
+
         answer = get_object_or_404(
             Answer.objects.visible_to(request.user).exclude(evidence=""), pk=answer_id
         )
+        evidence = answer.evidence.open("rb")
+        kind = sniff(evidence.read(HEAD_BYTES))
+        evidence.seek(0)
+        filename = answer.evidence.name.rsplit("/", 1)[-1]
+        if kind in INLINE_EVIDENCE:  # shown in the browser as what its bytes say it is
+            return FileResponse(evidence, content_type=INLINE_EVIDENCE[kind], filename=filename)
+        # Anything else (e.g. stored before uploads were checked) is only downloaded, never
+        # rendered as a page of this site.
         return FileResponse(
-            answer.evidence.open("rb"),
-            as_attachment=False,
-            filename=answer.evidence.name.rsplit("/", 1)[-1],
+            evidence,
+            as_attachment=True,
+            content_type="application/octet-stream",
+            filename=filename,
         )
 
 

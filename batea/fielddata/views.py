@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from batea.access.scoping import organisations_where
+from batea.access.uploads import too_large, upload_limit, upload_problem
 from batea.assessments.services import assessable_kinds
 from batea.domain.access import VIEW, Resource
 from batea.domain.fielddata.cells import shorten
@@ -134,7 +135,7 @@ class FieldDataView(OrganisationPage):
             runs=ImportRun.objects.visible_to(user)
             .filter(organisation=organisation)
             .select_related("user")[:10],
-            max_upload_mb=MAX_UPLOAD_BYTES // 2**20,
+            max_upload_mb=upload_limit(MAX_UPLOAD_BYTES) // 2**20,
         )
         return context
 
@@ -149,10 +150,8 @@ class FieldDataView(OrganisationPage):
         upload = request.FILES.get("file")
         if upload is None:
             return self._refuse(_("Choose a file to import."))
-        if upload.size > MAX_UPLOAD_BYTES:
-            return self._refuse(
-                _("The file is larger than %(limit)s MB.") % {"limit": MAX_UPLOAD_BYTES // 2**20}
-            )
+        if upload.size > upload_limit(MAX_UPLOAD_BYTES):
+            return self._refuse(too_large(upload_limit(MAX_UPLOAD_BYTES)))
         name = upload.name or "upload"
         content = upload.read()
         detected = sniff_kind(content, name)
@@ -175,8 +174,11 @@ class FieldDataView(OrganisationPage):
             mapping = request.FILES.get("mapping")
             if mapping is None:
                 return self._refuse(_("Third-party site data needs its mapping file (YAML)."))
-            if mapping.size > MAX_MAPPING_BYTES:
-                return self._refuse(_("The mapping file is too large."))
+            problem = upload_problem(
+                mapping, limit=MAX_MAPPING_BYTES, extensions=(".yaml", ".yml"), text=True
+            )
+            if problem:
+                return self._refuse(problem)
             report = import_site_data(
                 request.user, organisation, content, name, mapping.read(), mapping.name
             )

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from batea.access.scoping import organisations_where
+from batea.access.uploads import upload_problem
 from batea.domain.access import CHANGE, Resource
 from batea.domain.standards.compare import compare_requirements
 from batea.domain.standards.schema import REQUIREMENT_KINDS, SCOPES
@@ -27,6 +28,7 @@ from batea.standards.models import (
 )
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+YAML_EXTENSIONS = (".yaml", ".yml")
 
 
 def importing_organisations(user):
@@ -206,8 +208,11 @@ class ImportView(LoginRequiredMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form), status=400)
         upload = form.cleaned_data["files"]
-        if upload.size > MAX_UPLOAD_BYTES:
-            form.add_error("files", _("The file is larger than 2 MB."))
+        problem = upload_problem(
+            upload, limit=MAX_UPLOAD_BYTES, extensions=YAML_EXTENSIONS, text=True
+        )
+        if problem:
+            form.add_error("files", problem)
             return self.render_to_response(self.get_context_data(form=form), status=400)
         report = services.import_files(
             [(upload.name, upload.read())],
