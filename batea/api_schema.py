@@ -2,6 +2,7 @@
 DRF imports while drf-spectacular is still loading)."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import BasicScheme
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -66,3 +67,9 @@ class BateaAutoSchema(AutoSchema):
     def _has_query_parameters(self) -> bool:
         parameters = self._process_override_parameters(direction="request")
         return bool(parameters) or bool(self._get_filter_parameters())
+
+
+class ThrottledBasicScheme(BasicScheme):
+    """HTTP Basic, throttled (batea.access.authentication), is HTTP Basic to clients."""
+
+    target_class = "batea.access.authentication.ThrottledBasicAuthentication"
