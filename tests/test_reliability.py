@@ -297,13 +297,6 @@ def test_payments_to_two_projects_at_once_never_overspend_the_fund_or_a_budget(w
 
 @pytest.mark.django_db(transaction=True)
 @postgresql_only
-@pytest.mark.xfail(
-    strict=True,
-    reason="batea/fielddata/records.py import_records lets the unique key's IntegrityError out "
-    "of the loser's transaction (a traceback instead of a report) and its `finally` logs that "
-    "import as a success (ImportRun.ok, created=1): catch IntegrityError around the "
-    "transaction and report it as a problem (see the helper D report)",
-)
 def test_two_imports_registering_the_same_member_number_at_once_one_wins(world, monkeypatch):
     """Both imports have checked that A-500 is new before either writes it."""
     both_checked = threading.Barrier(2, timeout=60)

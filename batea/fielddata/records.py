@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -220,13 +220,26 @@ def import_records(
         headers = {}  # column name → the file's header, to report problems where they are
         for header in table.columns:
             headers[known.get(fold(header)) or fold(header).replace(" ", "_")] = header
-        with transaction.atomic():
-            if template == "lots":
-                apply_lots(user, organisation, records, report, name, headers, progress)
-            else:
-                APPLY[template](organisation, records, report, name, headers, progress)
-            if report.problems:
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                if template == "lots":
+                    apply_lots(user, organisation, records, report, name, headers, progress)
+                else:
+                    APPLY[template](organisation, records, report, name, headers, progress)
+                if report.problems:
+                    transaction.set_rollback(True)
+        except IntegrityError:  # a unique key taken by another writer meanwhile
+            report.problems.append(
+                Problem(
+                    "",
+                    gettext_noop(
+                        "Someone else recorded some of these records while the file was "
+                        "being imported; nothing was imported. Import the file again."
+                    ),
+                    {},
+                    name,
+                )
+            )
     finally:
         if not report.ok:
             report.fail()
