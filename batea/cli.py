@@ -7,12 +7,18 @@ management commands of the installed apps.
 import os
 import sys
 
+# Operator spellings of commands whose module names cannot hold a hyphen.
+ALIASES = {"verify-log": "verify_log"}
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "batea.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["batea", *(sys.argv[1:] if argv is None else argv)])
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args:
+        args[0] = ALIASES.get(args[0], args[0])
+    execute_from_command_line(["batea", *args])
 
 
 if __name__ == "__main__":
