@@ -3,7 +3,9 @@ sign-in throttling, CSRF on every form, upload limits, personal data kept out of
 and public pages, JSON errors for unknown API URLs."""
 
 import base64
+import io
 import re
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -347,3 +349,146 @@ def test_request_bodies_and_file_counts_are_bounded():
     assert django_settings.DATA_UPLOAD_MAX_NUMBER_FILES <= 10
     assert django_settings.DATA_UPLOAD_MAX_NUMBER_FIELDS <= 5_000
     assert django_settings.FILE_UPLOAD_HANDLERS[0] == "batea.access.uploads.LimitedUploadHandler"
+
+
+# Personal data in exports and public pages -----------------------------------------------
+
+NATIONAL_ID = "CC-1.098.765.432"
+NATIONAL_ID_FORMS = (NATIONAL_ID, "CC1098765432", "1098765432")
+PHONE = "+57 311 555 0199"
+PHONE_FORMS = (PHONE, "573115550199", "3115550199")
+OWNER_ID = "79.123.456"
+
+
+@pytest.fixture
+def person(world):
+    """A member with a national id, mining at a site whose third-party survey recorded its
+    owner's phone and id; her lot is traced and sold (custody data in every export)."""
+    from tests.conftest import make_member
+    from tests.test_access_matrix import custody_of
+
+    member = make_member(
+        world.org_a, "A-777", "Esperanza", "Quispetorres", birth_year=1987, primary_site=None
+    )
+    member.set_national_id(NATIONAL_ID)
+    member.save()
+    world.site_a.attributes = {
+        "telefono_propietario": PHONE,
+        "Owner national ID": OWNER_ID,
+        "armed_group_presence": False,
+    }
+    world.site_a.save()
+    custody_of(world, "a")
+    return member
+
+
+def readable(response) -> str:
+    """The text of a response, inside the workbook for an XLSX file."""
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(content)) as workbook:
+            return " ".join(workbook.read(n).decode("utf-8", "ignore") for n in workbook.namelist())
+    return content.decode("utf-8", "ignore")
+
+
+def export_urls(world) -> list[str]:
+    from batea.fielddata import exports
+
+    base = reverse("fielddata-export", args=[world.org_a.slug])
+    urls = [reverse("organisation-members-csv", args=[world.org_a.slug])]
+    for dataset in exports.DATASETS:
+        urls.append(f"{base}?dataset={dataset}&format=xlsx")
+        urls += [f"{base}?dataset={dataset}&format=csv&part={p}" for p in exports.parts_of(dataset)]
+    urls.append(f"{base}?dataset=sites&format=geojson")
+    lot = world.org_a.lots.get()
+    urls += [
+        "/api/members/",
+        "/api/sites/",
+        f"/api/lots/{lot.pk}/trace/",
+        "/api/epcis/",
+        reverse("organisation-sites-geojson", args=[world.org_a.slug]),
+    ]
+    return urls
+
+
+def test_exports_carry_national_ids_and_survey_phones_only_masked(world, person, client_for):
+    client = client_for(world.manager_a)
+    seen = []
+    for url in export_urls(world):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = readable(response)
+        seen.append(body)
+        for raw in (*NATIONAL_ID_FORMS, *PHONE_FORMS, OWNER_ID, "79123456"):
+            assert raw not in body, f"{url} shows {raw}"
+    everything = " ".join(seen)
+    assert person.national_id_masked in everything  # the mask is what people work with
+    assert "••••••••0199" in everything  # the survey's phone, masked
+    assert "armed_group_presence" in everything  # other survey columns are kept as they are
+
+
+def test_public_pages_show_no_personal_data(world, person, client):
+    public = [
+        reverse("login"),
+        reverse("verify"),
+        reverse("verify-code", args=[world.certificate_a.public_code]),
+        reverse("insights-public"),
+        reverse("api-schema"),
+    ]
+    for url in public:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = readable(response)
+        for private in (
+            *NATIONAL_ID_FORMS,
+            person.national_id_masked,
+            "Esperanza",
+            "Quispetorres",
+            "Aguirre",
+            PHONE,
+            "1987",
+        ):
+            assert private not in body, f"{url} shows {private}"
+
+
+def test_the_epcis_document_names_no_member(world, person, client_for):
+    body = client_for(world.manager_a).get("/api/epcis/").content.decode()
+    assert str(world.org_a.lots.get().pk) in body  # the lot is there, its miners are not
+    assert "Aguirre" not in body
+    assert str(world.member_a.pk) not in body
+
+
+def test_personal_survey_columns_are_recognised_in_the_languages_batea_speaks():
+    from batea.fielddata.exports import is_personal
+
+    for key in (
+        "Teléfono",
+        "telefono_propietario",
+        "e-mail",
+        "Courriel",
+        "cédula",
+        "DNI",
+        "national_id",
+        "owner_phone_number",
+        "date_of_birth",
+        "fecha de nacimiento",
+    ):
+        assert is_personal(key), key
+    for key in ("armed_group_presence", "mercury_kg", "nom_site", "telos", "depth_m"):
+        assert not is_personal(key), key
+
+
+# Errors ----------------------------------------------------------------------------------
+
+
+def test_unknown_api_urls_can_answer_json_like_every_api_error():
+    from django.test import RequestFactory
+
+    from batea.api import not_found
+
+    response = not_found(RequestFactory().get("/api/pathway/not-a-uuid/"))
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    page = not_found(RequestFactory().get("/orgs/nowhere/"))
+    assert page.status_code == 404
+    assert page["Content-Type"].startswith("text/html")

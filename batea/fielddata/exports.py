@@ -1,17 +1,20 @@
 """Exports of an organisation's records as XLSX (one sheet per repeated part), CSV (one
 part; cells a spreadsheet would run are neutralised) and GeoJSON (sites). Every export
-reads through `visible_to`: a person gets only what they may see, and national ids only
-masked."""
+reads through `visible_to`: a person gets only what they may see, and national ids (and
+survey attributes that hold personal data) only masked."""
 
 import csv
 import io
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
 
 from batea.domain.fielddata.cells import neutralise
+from batea.domain.identifiers import mask_identifier
 from batea.fielddata.workbooks import write_sheets
 from batea.registry.models import Member, Site
 
@@ -24,6 +27,36 @@ class Part:
     name: str
     header: list[str]
     rows: Any  # iterable of lists
+
+
+# Words in the name of a survey column that say it holds personal data (third-party site
+# surveys keep columns Batea does not know as site attributes): such values are exported
+# only masked, like national ids.
+PERSONAL_WORDS = frozenset(
+    {
+        "phone", "telephone", "telefono", "tel", "cel", "celular", "cell", "mobile", "movil",
+        "whatsapp", "email", "mail", "correo", "courriel", "cedula", "dni", "nid", "nin",
+        "cni", "passport", "pasaporte", "passeport", "identity", "identidad", "identite",
+        "birth", "birthdate", "birthday", "dob", "nacimiento", "naissance",
+    }
+)  # fmt: skip
+PERSONAL_PHRASES = ("phone", "email", "national_id", "id_number", "id_card", "date_of_birth")
+
+
+def is_personal(key: str) -> bool:
+    """Whether an attribute's name says it holds personal data (any language Batea speaks)."""
+    plain = unicodedata.normalize("NFKD", key).encode("ascii", "ignore").decode().lower()
+    words = set(re.split(r"[^a-z0-9]+", plain))
+    snake = "_".join(word for word in re.split(r"[^a-z0-9]+", plain) if word)
+    return bool(words & PERSONAL_WORDS) or any(phrase in snake for phrase in PERSONAL_PHRASES)
+
+
+def shareable_attributes(attributes: dict | None) -> dict:
+    """Site attributes as exported: personal values masked, the rest as they are."""
+    return {
+        key: mask_identifier(str(value)) if is_personal(key) and value not in (None, "") else value
+        for key, value in (attributes or {}).items()
+    }
 
 
 def _scoped(model, user):
@@ -118,7 +151,7 @@ def sites(organisation, user) -> list[Part]:
     attributes = [
         [s.site_code, key, value if isinstance(value, int | float | bool) else str(value)]
         for s in sites_list
-        for key, value in sorted((s.attributes or {}).items())
+        for key, value in sorted(shareable_attributes(s.attributes).items())
     ]
     from batea.fielddata.models import SiteObservation
 
@@ -391,7 +424,7 @@ def parts_of(dataset: str) -> list[str]:
 
 
 def export_geojson(organisation, user) -> bytes:
-    """Sites as an RFC 7946 FeatureCollection, attributes included."""
+    """Sites as an RFC 7946 FeatureCollection, attributes included (personal ones masked)."""
     queryset = (
         _scoped(Site, user)
         .filter(organisation=organisation)
@@ -416,7 +449,7 @@ def export_geojson(organisation, user) -> bytes:
                 "workforce": site.workforce,
                 "women_in_workforce": site.women_in_workforce,
                 "area_ha": float(site.area_ha) if site.area_ha is not None else None,
-                "attributes": site.attributes or {},
+                "attributes": shareable_attributes(site.attributes),
             },
         }
         for site in queryset
