@@ -196,6 +196,8 @@ class ServiceErrorsMixin:
 class AssessmentViewSet(
     ServiceErrorsMixin, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
+    """Assessments you may read; POST starts one of a kind your role may record."""
+
     queryset = Assessment.objects.all()
     serializer_class = AssessmentSerializer
     filterset_fields = ["kind", "status", "subject_type", "version"]
@@ -212,6 +214,8 @@ class AnswerViewSet(
 
 
 class NonConformityViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Findings of submitted assessments, with their deadlines and escalation."""
+
     queryset = NonConformity.objects.select_related("requirement")
     serializer_class = NonConformitySerializer
     filterset_fields = ["status", "severity", "flagged_for_suspension"]
@@ -220,6 +224,8 @@ class NonConformityViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 class CorrectiveActionViewSet(
     ServiceErrorsMixin, ScopedViewSetMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
 ):
+    """Corrective actions on findings; POST adds one with its owner and due date."""
+
     queryset = CorrectiveAction.objects.all()
     serializer_class = CorrectiveActionSerializer
     filterset_fields = ["status", "owner", "nonconformity"]

@@ -335,6 +335,9 @@ class MemberFilter(filters.FilterSet):
 
 
 class MemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Members of the organisations whose members you may see; national ids are write-only
+    and answered masked."""
+
     queryset = Member.objects.all()
     serializer_class = MemberSerializer
     filterset_class = MemberFilter
@@ -353,6 +356,8 @@ class SiteFilter(filters.FilterSet):
 
 
 class SiteViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Mine and processing sites with their GeoJSON location, checked and explained."""
+
     queryset = Site.objects.prefetch_related("commodities")
     serializer_class = SiteSerializer
     filterset_class = SiteFilter
@@ -378,6 +383,8 @@ class RelationFilter(filters.FilterSet):
 
 
 class LicenceViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
+    """Mining titles, permits and registrations of the organisations you may see."""
+
     queryset = Licence.objects.all()
     serializer_class = LicenceSerializer
     filterset_class = LicenceFilter

@@ -74,6 +74,8 @@ class StandardVersionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class RequirementViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Requirements of every imported standard version (public reference data)."""
+
     queryset = Requirement.objects.all()
     serializer_class = RequirementSerializer
     filterset_fields = ["version", "applies_to", "kind", "binding_year", "chapter", "scoring"]
@@ -81,6 +83,8 @@ class RequirementViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class CrosswalkViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Crosswalks between standard versions with their mappings (public reference data)."""
+
     queryset = Crosswalk.objects.prefetch_related("mappings__source", "mappings__target")
     serializer_class = CrosswalkSerializer
     filterset_fields = ["source", "target"]
