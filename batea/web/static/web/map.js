@@ -18,6 +18,8 @@
     }).addTo(map);
   }
   var mercuryLabel = element.dataset.labelMercury || "mercury";
+  // Without a background map, labels give the dots their meaning.
+  var labelled = !tiles && collection.features.length <= 12;
   var layer = L.geoJSON(collection, {
     pointToLayer: function (feature, latlng) {
       return L.circleMarker(latlng, {
@@ -48,8 +50,7 @@
         box.appendChild(extra);
       }
       item.bindPopup(box);
-      if (!tiles && collection.features.length <= 12) {
-        // Without a background map, labels give the dots their meaning.
+      if (labelled) {
         item.bindTooltip(p.name, { permanent: true, direction: "right", className: "site-label" });
       }
     },
@@ -57,7 +58,12 @@
   L.control.scale({ imperial: false }).addTo(map);
   var bounds = layer.getBounds();
   if (bounds.isValid()) {
-    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 14 });
+    // Labels are written to the right of their dot: leave them room on that side.
+    map.fitBounds(bounds, {
+      paddingTopLeft: [24, 24],
+      paddingBottomRight: [labelled ? 140 : 24, 24],
+      maxZoom: 14,
+    });
   } else {
     map.setView([0, 0], 2);
   }
