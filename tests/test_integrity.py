@@ -219,6 +219,38 @@ class TestTheCommand:
         )
         assert verify_log("--heads").splitlines()[-1] != lines[-1]
 
+    def test_a_chain_rewritten_with_its_head_is_caught_by_the_heads_kept_before(
+        self, history, tmp_path
+    ):
+        kept = tmp_path / "heads.txt"
+        kept.write_text(verify_log("--heads"))
+        assert "4 anchored heads: all still in their chains." in verify_log("--against", kept)
+        ledger = premium_chain(history)
+        # Someone who knows the algorithm changes a payment and re-hashes what follows.
+        Disbursement.objects.filter(pk=ledger[1].pk).update(amount=Decimal("10.00"))
+        previous = ledger[0].chain_hash
+        for record in ledger[1:]:
+            record.refresh_from_db()
+            content = chains.payload(type(record), record.chain_fields, record.__dict__)
+            record.chain_prev, record.chain_hash = previous, link(previous, content)
+            type(record).objects.filter(pk=record.pk).update(
+                chain_prev=record.chain_prev, chain_hash=record.chain_hash
+            )
+            previous = record.chain_hash
+        ChainHead.objects.filter(chain__startswith="premium:").update(last_hash=previous)
+        assert "premium: 1 chain, 4 records: OK" in verify_log()  # consistent again…
+        output = broken_log("--against", kept)  # …but not what was anchored
+        assert f"premium:{ledger[0].fund_id} (Alpha Gold Cooperative), record 4: " in output
+        assert "not the record anchored" in output
+
+    def test_a_file_without_heads_is_a_clear_error(self, history, tmp_path):
+        empty = tmp_path / "empty.txt"
+        empty.write_text("nothing here\n")
+        with pytest.raises(CommandError, match="holds no chain heads"):
+            verify_log("--against", empty)
+        with pytest.raises(CommandError, match="Cannot read"):
+            verify_log("--against", tmp_path / "missing.txt")
+
     def test_chain_selects_a_kind_an_organisation_or_one_chain(self, history):
         assert verify_log("--chain", "custody").splitlines() == ["custody: 2 chains, 8 records: OK"]
         by_org = verify_log("--chain", str(history.org_a.pk))

@@ -26,6 +26,7 @@ GENESIS = "0" * 64  # the "previous hash" of a chain's first record
 ALTERED, INSERTED, DELETED = "altered", "inserted", "deleted"
 
 Scalar = str | int | bool | None
+_SCALARS = frozenset({str, int, bool, type(None)})
 _WIDE = Context(prec=80)  # room for any quantize of a stored decimal
 _SQLITE = Context(prec=15)  # SQLite keeps 15 significant digits (a double)
 
@@ -37,7 +38,7 @@ def canonical(payload: Mapping[str, Scalar]) -> bytes:
     accident (a float, a Decimal or a date must be normalised first).
     """
     for key, value in payload.items():
-        if not isinstance(key, str) or not isinstance(value, str | int | bool | None):
+        if type(value) not in _SCALARS:
             raise TypeError(f"payload value of {key!r} is {type(value).__name__}, not a scalar")
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
@@ -115,17 +116,14 @@ def _chain_of(model: type[models.Model], prefix: str, key: str, values: Mapping)
     return chain_name(prefix, normal(values[key]))
 
 
-def _decimals_as_stored(model: type[models.Model], values: dict, setter=None) -> None:
-    """Round decimals to their field's places before writing, so that the database stores
-    exactly what is hashed."""
-    for field in model._meta.concrete_fields:
-        value = values.get(field.attname)
-        if isinstance(field, models.DecimalField) and value is not None:
-            rounded = stored_decimal(value, field.decimal_places)
-            if setter:
-                setter(field.attname, rounded)
-            else:
-                values[field.attname] = rounded
+def _stored_decimals(model: type[models.Model], values: Mapping) -> dict[str, Decimal]:
+    """The decimals rounded to their field's places, to be written as such, so that the
+    database stores exactly what is hashed."""
+    return {
+        field.attname: stored_decimal(values[field.attname], field.decimal_places)
+        for field in model._meta.concrete_fields
+        if isinstance(field, models.DecimalField) and values.get(field.attname) is not None
+    }
 
 
 # Sealing ---------------------------------------------------------------------------------
@@ -177,7 +175,8 @@ def seal(instance: Chained) -> Chained:
     if not instance._state.adding:
         raise ValueError("Only a new record is sealed; a sealed record never changes.")
     model = type(instance)
-    _decimals_as_stored(model, instance.__dict__, lambda name, v: setattr(instance, name, v))
+    for name, value in _stored_decimals(model, instance.__dict__).items():
+        setattr(instance, name, value)
     values = {name: getattr(instance, name) for name in (model.chain_key, *model.chain_fields)}
     name = _chain_of(model, model.chain_prefix, model.chain_key, values)
     with transaction.atomic(savepoint=False):
@@ -220,7 +219,7 @@ def seal_rows(model: type[Chained], rows: list[dict[str, Any]]) -> None:
     names = []
     for row in rows:
         _complete(model, row)
-        _decimals_as_stored(model, row)
+        row.update(_stored_decimals(model, row))
         missing = [name for name in (model.chain_key, *fields) if name not in row]
         if missing:
             raise KeyError(f"{model.__name__} row without {', '.join(missing)}")
@@ -401,3 +400,22 @@ def tenant_of(chain: str) -> str:
                 found = None
             return str(found) if found is not None else key
     return key
+
+
+def anchored(name: str, seq: int) -> str | None:
+    """The stored hash of the record at place `seq` of chain `name`, None if there is none."""
+    prefix, _, key = name.partition(":")
+    for kind in KINDS:
+        if kind.prefix == prefix:
+            for model in kind_models(kind):
+                try:
+                    found = (
+                        model._default_manager.filter(**{model.chain_key: key, "chain_seq": seq})
+                        .values_list("chain_hash", flat=True)
+                        .first()
+                    )
+                except (ValueError, ValidationError):  # not a name Batea gives
+                    return None
+                if found is not None:
+                    return found
+    return None

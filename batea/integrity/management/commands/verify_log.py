@@ -50,6 +50,27 @@ def scope(value: str | None) -> tuple[list[str] | None, object, str | None]:
     return None, organisation.pk, None
 
 
+def read_anchors(path: str) -> list[tuple[str, int, str]]:
+    """Heads as printed by --heads: "chain records last-hash" lines (others are skipped)."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except OSError as error:
+        raise CommandError(
+            _("Cannot read %(path)s: %(error)s") % {"path": path, "error": error.strerror}
+        ) from error
+    anchors = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) == 3 and ":" in parts[0] and parts[1].isdigit() and len(parts[2]) == 64:
+            anchors.append((parts[0], int(parts[1]), parts[2]))
+    if not anchors:
+        raise CommandError(
+            _("%(path)s holds no chain heads: give a file written by --heads.") % {"path": path}
+        )
+    return anchors
+
+
 def _is_uuid(text: str) -> bool:
     try:
         uuid.UUID(text)
@@ -78,20 +99,28 @@ class Command(BaseCommand):
             action="store_true",
             help="Print the chain heads and one digest over them, to keep somewhere else",
         )
+        parser.add_argument(
+            "--against",
+            metavar="FILE",
+            help="Also check that every chain still holds the heads printed earlier by --heads",
+        )
 
     def handle(self, *args, **options):
         kinds, organisation, key = scope(options["chain"])
         if options["heads"]:
             self._heads(chains.heads(kinds, organisation, key))
             return
+        anchors = read_anchors(options["against"]) if options["against"] else []
         results = chains.verify_all(kinds, organisation, key)
         for kind in chains.KINDS:
             mine = [r for r in results if r.kind == kind.name]
             if kinds is None or kind.name in kinds:
                 self._summary(kind.name, mine)
-        broken = [r for r in results if not r.verdict.ok]
-        for result in broken:
-            self._break(result)
+        broken = {r.chain for r in results if not r.verdict.ok}
+        for result in results:
+            if not result.verdict.ok:
+                self._break(result)
+        broken |= set(self._rewritten(anchors))
         if broken:
             raise CommandError(
                 ngettext(
@@ -129,6 +158,35 @@ class Command(BaseCommand):
                 "why": explain(found.problem),
             }
         )
+
+    def _rewritten(self, anchors: list[tuple[str, int, str]]) -> list[str]:
+        """Anchored heads the chains no longer hold: history rewritten since."""
+        rewritten = []
+        for name, seq, last_hash in anchors:
+            if seq and chains.anchored(name, seq) != last_hash:
+                rewritten.append(name)
+                self.stdout.write(
+                    _(
+                        "%(chain)s (%(whose)s), record %(seq)s: not the record anchored "
+                        "(%(hash)s) — the chain was rewritten or cut since."
+                    )
+                    % {
+                        "chain": name,
+                        "whose": chains.tenant_of(name),
+                        "seq": seq,
+                        "hash": last_hash[:12],
+                    }
+                )
+        if anchors and not rewritten:
+            self.stdout.write(
+                ngettext(
+                    "%(n)s anchored head: still in its chain.",
+                    "%(n)s anchored heads: all still in their chains.",
+                    len(anchors),
+                )
+                % {"n": len(anchors)}
+            )
+        return rewritten
 
     def _heads(self, heads: list[tuple[str, int, str]]) -> None:
         for name, seq, last_hash in heads:
