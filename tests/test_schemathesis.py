@@ -154,6 +154,21 @@ def ids(world) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
+def _keep_the_test_transaction():
+    """Requests go through the WSGI handler, which closes a connection found inside a
+    transaction at the end of each request; the test's transaction must outlive them (as
+    Django's test client arranges)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
 def _host_of_the_wsgi_client(settings):
     settings.ALLOWED_HOSTS = ["localhost"]  # what schemathesis' WSGI client sends
 
