@@ -61,3 +61,6 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
 ]
+
+# Unknown URLs under /api/ answer JSON like every other API error.
+handler404 = "batea.api.not_found"
