@@ -91,3 +91,26 @@ def test_demo_members_joined_as_adults():
     run("demo")
     for member in Member.objects.exclude(birth_year=None):
         assert member.join_date.year - member.birth_year >= 17, member.member_number
+
+
+def batea_commands() -> list[str]:
+    """Every management command that Batea's own apps add."""
+    from django.core.management import get_commands
+
+    return sorted(name for name, app in get_commands().items() if app.startswith("batea."))
+
+
+@pytest.mark.parametrize("name", batea_commands())
+def test_every_batea_command_explains_itself(name, capsys):
+    from django.core.management import ManagementUtility
+
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["batea", name, "--help"]).execute()
+    assert exited.value.code == 0
+    assert f"usage: batea {name}" in capsys.readouterr().out
+
+
+def test_verify_log_is_spelled_with_a_hyphen_by_operators():
+    from batea.cli import ALIASES
+
+    assert ALIASES["verify-log"] in batea_commands()

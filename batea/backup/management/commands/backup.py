@@ -4,23 +4,23 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from batea.backup import services
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = _(
         "Write a backup bundle (.tar.gz): a consistent copy of the database, the media "
         "files and a manifest with the version, migrations, row counts and checksums."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "file", nargs="?", help=gettext_lazy("Default: batea-backup-<UTC time>.tar.gz")
+            "file", nargs="?", help=_("Default: batea-backup-<UTC time>.tar.gz")
         )
         parser.add_argument(
-            "--no-media", action="store_true", help=gettext_lazy("Leave the media files out.")
+            "--no-media", action="store_true", help=_("Leave the media files out.")
         )
 
     def handle(self, *args, file=None, no_media=False, **options):

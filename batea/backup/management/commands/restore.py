@@ -5,14 +5,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from batea.backup import engines, services
 from batea.backup.bundle import Manifest
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = _(
         "Replace the database and the media files with a backup bundle; every table is "
         "checked against the bundle's manifest afterwards."
     )
@@ -22,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--yes",
             action="store_true",
-            help=gettext_lazy("Do not ask: the database is replaced."),
+            help=_("Do not ask: the database is replaced."),
         )
 
     def handle(self, *args, file, yes=False, **options):

@@ -8,14 +8,13 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from batea.synth.load import DEFAULT_PASSWORD, USERS, SynthError, Synthesiser
 from batea.synth.plan import Request
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
+    help = _(
         "Generate a synthetic (fictional) federation: ASMOs, members, sites, licences, "
         "assessments, custody lots and events, sales, and logins synth-manager, "
         "synth-federation and synth-buyer. Uses COPY on PostgreSQL."
