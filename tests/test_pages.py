@@ -190,3 +190,14 @@ def test_queries_per_member_page_do_not_grow_with_the_member_count(world, client
     for i in range(80):
         make_member(world.org_a, f"A-{i + 900}", "Q", f"Count{i:02d}", primary_site=world.site_a)
     assert counts() == few
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr"])
+def test_date_fields_keep_their_stored_dates_in_every_language(world, client_for, language):
+    """A date picker reads only ISO dates: a localised one would show an empty field, and
+    saving the form would clear the stored date."""
+    client = client_for(world.manager_a)
+    client.cookies["django_language"] = language
+    body = client.get(f"/licences/{world.licence_a.pk}/edit/").content.decode()
+    assert f'value="{world.licence_a.valid_from.isoformat()}"' in body
+    assert f'value="{world.licence_a.valid_until.isoformat()}"' in body

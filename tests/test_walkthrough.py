@@ -254,18 +254,9 @@ DATE_NOT_PREFILLED = (
     "picks one: the date input (type=date) of NewAssessmentForm gets the date written the "
     "Spanish way instead of YYYY-MM-DD (batea/assessments/forms.py, format='%Y-%m-%d')"
 )
-KNOWN_FLAWS = {
-    ("es", "inspector"): {DATE_NOT_PREFILLED},
-    ("es", "peer"): {DATE_NOT_PREFILLED},
-    ("es", "auditor"): {DATE_NOT_PREFILLED},
-}
+KNOWN_FLAWS: dict[tuple[str, str], set[str]] = {}
 # English left on a page in another language: {language: {path: texts}}.
-KNOWN_ENGLISH = {
-    "es": {
-        # The columns of RoleAssignment.user and .organisation: fields without verbose_name.
-        "/admin/access/roleassignment/": {"User", "Organisation"},
-    },
-}
+KNOWN_ENGLISH: dict[str, dict[str, set[str]]] = {}
 
 
 # --- One person's walk ----------------------------------------------------------------

@@ -28,10 +28,16 @@ class RoleAssignment(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+        verbose_name=_("user"),
     )
     organisation = models.ForeignKey(
-        "registry.Organisation", on_delete=models.CASCADE, related_name="role_assignments"
+        "registry.Organisation",
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+        verbose_name=_("organisation"),
     )
     role = models.CharField(_("role"), max_length=32, choices=ROLE_CHOICES)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -45,7 +45,7 @@ class MemberForm(OrganisationRecordForm):
             "status",
             "primary_site",
         ]
-        widgets = {"join_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"join_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
 
     def __init__(self, *args, organisation, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,8 +115,8 @@ class LicenceForm(OrganisationRecordForm):
         model = Licence
         fields = ["kind", "number", "issuer", "status", "valid_from", "valid_until", "site"]
         widgets = {
-            "valid_from": forms.DateInput(attrs={"type": "date"}),
-            "valid_until": forms.DateInput(attrs={"type": "date"}),
+            "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
     def __init__(self, *args, organisation, **kwargs):
