@@ -60,4 +60,5 @@ class Command(BaseCommand):
         except EOFError:  # no terminal
             self.stdout.write("")
             return False
-        return answer.strip().lower() in {"yes", _("yes").lower()}
+        yes = _("yes").lower()
+        return answer.strip().lower() in {"yes", yes, yes.replace("í", "i")}  # "si" as "sí"
