@@ -16,12 +16,8 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "file", nargs="?", help=_("Default: batea-backup-<UTC time>.tar.gz")
-        )
-        parser.add_argument(
-            "--no-media", action="store_true", help=_("Leave the media files out.")
-        )
+        parser.add_argument("file", nargs="?", help=_("Default: batea-backup-<UTC time>.tar.gz"))
+        parser.add_argument("--no-media", action="store_true", help=_("Leave the media files out."))
 
     def handle(self, *args, file=None, no_media=False, **options):
         target = Path(file or services.default_name())
