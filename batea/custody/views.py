@@ -11,7 +11,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -362,12 +362,13 @@ def origin_map(user, rows: list[OriginRow], site_ids) -> dict:
 
 def lot_events(user, lot: Lot):
     """Custody events that took, moved or made the lot, as far as the user may see them."""
+    # The ids first, through the lot's indexes: an OR of two IN-subqueries made PostgreSQL
+    # scan every custody event (1.4 s at 3,000,000 events).
+    ids = {*LotUse.objects.filter(lot=lot).values_list("event_id", flat=True)}
+    ids.update(LotLink.objects.filter(child=lot).values_list("event_id", flat=True))
     return (
         CustodyEvent.objects.visible_to(user)
-        .filter(
-            Q(pk__in=LotUse.objects.filter(lot=lot).values("event_id"))
-            | Q(pk__in=LotLink.objects.filter(child=lot).values("event_id"))
-        )
+        .filter(pk__in=ids)
         .select_related("organisation", "counterparty", "site")
         .order_by("occurred_on", "recorded_at")
     )

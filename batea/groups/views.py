@@ -12,6 +12,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from batea.access.scoping import roles_granting
+from batea.assessments.models import Assessment
 from batea.groups.services import decide
 from batea.registry.models import Member
 from batea.standards.models import StandardVersion
@@ -21,9 +22,10 @@ def sanction_options(member) -> list[tuple[str, str, str]]:
     """(version id, sanction id, title) of the standards the group is assessed against."""
     from batea.standards.models import localized
 
-    versions = StandardVersion.objects.filter(
-        assessments__organisation_id=member.organisation_id
-    ).distinct()
+    # A semi-join, not DISTINCT over the join: a large group has one assessment per member,
+    # and DISTINCT would compare every joined row's catalogue document.
+    assessed = Assessment.objects.filter(organisation_id=member.organisation_id)
+    versions = StandardVersion.objects.filter(pk__in=assessed.values("version_id"))
     return [
         (str(v.pk), s["id"], f"{localized(s['title'])} ({v.standard.code})")
         for v in versions.select_related("standard")
@@ -119,14 +121,11 @@ class InternalControlView(LoginRequiredMixin, TemplateView):
         )
         applied = applicable_rules(organisation, standard, today)
         register = risk_register(organisation, today, applied)
-        audited = (
-            StandardVersion.objects.filter(
-                assessments__organisation=organisation,
-                assessments__kind="audit",
-                assessments__member__isnull=False,
-            )
-            .distinct()
-            .select_related("standard")
+        audits = Assessment.objects.filter(
+            organisation=organisation, kind="audit", member__isnull=False
+        )
+        audited = StandardVersion.objects.filter(pk__in=audits.values("version_id")).select_related(
+            "standard"
         )
         findings = list(
             GroupFinding.objects.visible_to(user)
