@@ -50,19 +50,19 @@ def test_the_demo_loads_a_realistic_fictional_world_and_prints_logins():
     }
 
 
-def test_the_demo_sites_lie_inside_their_countries():
+def test_the_demo_loads_twice_without_duplicates_and_stays_plausible():
+    """Loading it again changes nothing; its sites lie in their countries and its members
+    joined as adults. (One test: loading the demo is the slow part.)"""
     from batea.domain.countries import point_in_country_box
 
-    run("demo")
-    for site in Site.objects.select_related("organisation"):
-        assert point_in_country_box(site.longitude, site.latitude, site.organisation.country)
-
-
-def test_running_the_demo_twice_duplicates_nothing():
     run("demo")
     counts = (Organisation.objects.count(), Member.objects.count(), Site.objects.count())
     run("demo")
     assert (Organisation.objects.count(), Member.objects.count(), Site.objects.count()) == counts
+    for site in Site.objects.select_related("organisation"):
+        assert point_in_country_box(site.longitude, site.latitude, site.organisation.country)
+    for member in Member.objects.exclude(birth_year=None):
+        assert member.join_date.year - member.birth_year >= 17, member.member_number
 
 
 def test_orgs_list_prints_a_table_and_json(world):
@@ -85,12 +85,6 @@ def test_the_console_script_is_the_django_command_line():
     )
     assert result.returncode == 0, result.stderr
     assert "Operate on organisations" in result.stdout
-
-
-def test_demo_members_joined_as_adults():
-    run("demo")
-    for member in Member.objects.exclude(birth_year=None):
-        assert member.join_date.year - member.birth_year >= 17, member.member_number
 
 
 def batea_commands() -> list[str]:
