@@ -8,12 +8,13 @@ same rows.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import math
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 
 from django.utils import timezone
@@ -69,9 +70,10 @@ class Ids:
         return uuid.UUID(int=self.prefix | (TABLES[table] << 48) | number, version=4)
 
 
+@functools.lru_cache(maxsize=8192)
 def noon(day: date) -> datetime:
     """A timestamp for a day (noon UTC), so that created_at is deterministic too."""
-    return datetime.combine(day, time(12), tzinfo=timezone.get_fixed_timezone(0))
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def asmo_sizes(members: int, rng: random.Random) -> list[int]:

@@ -15,6 +15,10 @@ TARGETS=${LOAD_TARGETS:-/tmp/batea-load-targets.json}
 export DEBUG=0 SECRET_KEY="${SECRET_KEY:-load-test-only}" ALLOWED_HOSTS=127.0.0.1
 export SECURE_COOKIES=0 DJANGO_SETTINGS_MODULE=batea.settings
 
+if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
+    echo "Something already answers on port $PORT; set LOAD_PORT to a free port." >&2
+    exit 2
+fi
 "$BIN/batea" collectstatic --noinput -v0
 "$BIN/python" bench/load/targets.py > "$TARGETS"
 "$BIN/gunicorn" batea.wsgi --bind "127.0.0.1:$PORT" --workers "$WORKERS" \
