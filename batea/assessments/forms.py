@@ -23,7 +23,9 @@ class NewAssessmentForm(forms.Form):
         label=_("About a site (optional)"), required=False, queryset=Site.objects.none()
     )
     assessed_on = forms.DateField(
-        label=_("Date"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Date"),
+        initial=timezone.localdate,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, organisation, kinds, **kwargs):
@@ -95,7 +97,9 @@ class ActionForm(forms.Form):
     description = forms.CharField(label=_("Action"), widget=forms.Textarea(attrs={"rows": 2}))
     owner = forms.ModelChoiceField(label=_("Owner"), queryset=get_user_model().objects.none())
     due_on = forms.DateField(
-        label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Due on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, organisation, **kwargs):

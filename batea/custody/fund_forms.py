@@ -83,7 +83,9 @@ class PlanForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     starts_on = _date(_("From"))
-    ends_on = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    ends_on = forms.DateField(
+        label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
 
 class ProjectForm(forms.Form):
