@@ -319,6 +319,27 @@ class TestEntryPages:
         assert response.status_code == 400
         assert not assessment.answers.exists()
 
+    def test_a_large_group_names_the_member_by_number_instead_of_a_list(
+        self, world, client_for, monkeypatch
+    ):
+        """A drop-down of thousands of members is unusable on a phone and slow to send."""
+        from batea.assessments import forms
+
+        monkeypatch.setattr(forms, "MEMBER_LIST_LIMIT", 0)
+        client = client_for(world.manager_a)
+        url = f"/orgs/{world.org_a.slug}/assessments/"
+        page = client.get(url).content.decode()
+        assert '<select name="member"' not in page and 'name="member"' in page
+        base = {"kind": "ics", "version": version().pk, "assessed_on": TODAY.isoformat()}
+        before = Assessment.objects.count()
+        unknown = client.post(url, {**base, "member": "NO-SUCH"})
+        assert unknown.status_code == 400
+        assert "No member has the number NO-SUCH here." in unknown.content.decode()
+        assert Assessment.objects.count() == before
+        number = world.member_a.member_number
+        assert client.post(url, {**base, "member": number.lower()}).status_code == 302
+        assert Assessment.objects.latest("created_at").member == world.member_a
+
 
 class TestReviewFindings:
     """Regressions for what a review of the first version found."""

@@ -13,6 +13,31 @@ from batea.standards.models import StandardVersion
 EVIDENCE_KINDS = frozenset({"jpeg", "png", "webp", "heif", "pdf"})
 
 
+# Past this many members a drop-down is unusable on a phone and heavy to send (a group of
+# 50,000 members made the assessments page take seconds): the member is named by number.
+MEMBER_LIST_LIMIT = 300
+
+
+class MemberNumberField(forms.CharField):
+    """A member of one organisation, named by the member number."""
+
+    def __init__(self, *, members, **kwargs):
+        super().__init__(**kwargs)
+        self.members = members
+
+    def clean(self, value):
+        number = (super().clean(value) or "").strip()
+        if not number:
+            return None
+        found = list(self.members.filter(member_number__iexact=number)[:2])
+        exact = [member for member in found if member.member_number == number]
+        if len(exact) == 1 or len(found) == 1:
+            return (exact or found)[0]
+        raise forms.ValidationError(
+            _("No member has the number %(number)s here."), params={"number": number}
+        )
+
+
 class NewAssessmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES)
     version = forms.ModelChoiceField(label=_("Standard"), queryset=StandardVersion.objects.none())
@@ -34,7 +59,15 @@ class NewAssessmentForm(forms.Form):
         self.fields["version"].queryset = StandardVersion.objects.exclude(
             status="retired"
         ).select_related("standard")
-        self.fields["member"].queryset = organisation.members.all()
+        members = organisation.members.all()
+        if members.count() > MEMBER_LIST_LIMIT:
+            self.fields["member"] = MemberNumberField(
+                label=_("About a member (optional): member number"),
+                required=False,
+                members=members,
+            )
+        else:
+            self.fields["member"].queryset = members
         self.fields["site"].queryset = organisation.sites.all()
 
     def clean(self):
