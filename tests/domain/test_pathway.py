@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from batea.domain.pathway import Answer, Population, evaluate, evaluate_ladder, years_since
+from batea.domain.pathway.engine import choose_answers
 from batea.domain.pathway.ladder import Rung, current_rung, reuse_answers
 from batea.domain.standards import load_catalogue
 from batea.domain.standards.crosswalk import Crosswalk, Mapping
@@ -436,3 +437,13 @@ def test_a_findings_deadline_sets_when_its_next_step_is_due():
         deadlines={"EX-LEG-01": date(2020, 9, 1)},
     )
     assert result.next_steps[0].due == date(2020, 9, 1)
+
+
+def test_two_answers_tied_on_every_precedence_decide_the_cautious_way_in_any_order():
+    """Found by hypothesis: the same kind, day and assessment, one compliant, one partly."""
+    tied = [
+        Answer("EX-LEG-01", "compliant", kind="ics", assessed_on=date(2020, 1, 1)),
+        Answer("EX-LEG-01", "partly", kind="ics", assessed_on=date(2020, 1, 1)),
+    ]
+    for answers in (tied, tied[::-1]):
+        assert choose_answers(answers)[("EX-LEG-01", None)].value == "partly"

@@ -45,13 +45,20 @@ class Answer:
         return self.value in (COMPLIANT, NOT_APPLICABLE)
 
     def rank(self) -> tuple:
-        """Sort key: direct before reused, then assessment precedence, then newest."""
+        """Sort key: direct before reused, then assessment precedence, then newest, then the
+        assessment id. Two answers tied on all of these (one assessment holds one current
+        answer per requirement and subject, so only data from elsewhere can tie) are ordered
+        the cautious way: the one not met first, so the choice never depends on input order."""
         kind_rank = PRECEDENCE.index(self.kind) if self.kind in PRECEDENCE else len(PRECEDENCE)
         return (
             self.reused_from is not None,
             kind_rank,
             -self.assessed_on.toordinal(),
             self.assessment,
+            self.met,
+            self.value or "",
+            -1 if self.score is None else self.score,
+            self.reused_from or "",
         )
 
 
