@@ -21,8 +21,11 @@ run: install  ## migrate, load the demo, serve on http://127.0.0.1:8000
 	@echo "Serving Batea on http://127.0.0.1:8000 — sign in with a login above."
 	$(DEV_ENV) $(BIN)/batea runserver 127.0.0.1:8000
 
+# Test modules run in parallel, one module per worker at a time (TEST_WORKERS=0: serial).
+TEST_WORKERS ?= 2
+
 test: $(BIN)/batea  ## the whole suite (DATABASE_URL selects PostgreSQL)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(BIN)/batea
 	$(BIN)/ruff check .
