@@ -5,16 +5,16 @@ it this test is skipped with the reason.
 """
 
 import os
-import shutil
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.chromium import launch, needs_chromium
+
 ARTIFACTS = os.environ.get("BATEA_TEST_ARTIFACTS")
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed"),
+    needs_chromium,
 ]
 
 
@@ -26,18 +26,7 @@ def browser_page(live_server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(playwright)
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
         yield page
         browser.close()

@@ -20,7 +20,6 @@ import html
 import io
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,9 +28,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone, translation
 
+from tests.chromium import launch, needs_chromium
 from tests.conftest import EXAMPLE_STANDARD, example_version_1_1
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parent.parent
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
@@ -39,7 +38,7 @@ LANGUAGES = ["en", "es"]
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="chromium is not installed"),
+    needs_chromium,
 ]
 
 
@@ -165,18 +164,7 @@ def browser(demo):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(playwright)
         yield browser
         browser.close()
 
