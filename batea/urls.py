@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -11,6 +12,9 @@ from batea.custody import api as custody_api
 from batea.registry import api
 from batea.standards import api as standards_api
 from batea.web.views import HomeView
+
+admin.site.site_header = _("Batea administration")
+admin.site.site_title = _("Batea administration")
 
 router = DefaultRouter()
 router.include_format_suffixes = False
