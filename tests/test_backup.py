@@ -209,3 +209,28 @@ def test_a_fingerprint_changes_with_any_value_of_its_table_and_only_that_table(w
     assert after[Member._meta.db_table][0] == 2  # the same rows, one value changed
     Member.objects.filter(pk=world.member_a.pk).update(birth_year=None)
     assert table_fingerprints(connection) == before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "typed", "agreed"),
+    [
+        ("en", "yes", True),
+        ("en", " YES ", True),
+        ("es", "sí", True),
+        ("es", "si", True),
+        ("fr", "oui", True),
+        ("en", "y", False),
+        ("es", "no", False),
+    ],
+)
+def test_restore_takes_yes_in_the_operators_language(monkeypatch, language, typed, agreed):
+    from io import StringIO
+
+    from django.utils import translation
+
+    from batea.backup.management.commands.restore import Command
+
+    monkeypatch.setattr("builtins.input", lambda prompt: typed)
+    with translation.override(language):
+        assert Command(stdout=StringIO()).confirm(manifest_of_this_database()) is agreed

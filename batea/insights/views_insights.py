@@ -214,6 +214,8 @@ class InsightsPage(TemplateView):
     csv_name = "insights"
 
     def scope(self) -> services.Scope:
+        """What the page is about; each page (organisation, portfolio, country, public)
+        says it."""
         raise NotImplementedError
 
     def get(self, request, *args, **kwargs):

@@ -82,10 +82,7 @@ def remove_all() -> None:
 def forget_chains() -> None:
     """The custody hash chains of the removed organisations go with them (their events are
     gone, so their heads would point at nothing)."""
-    try:
-        from batea.integrity.models import ChainHead, chain_name
-    except ImportError:  # a Batea without hash chains
-        return
+    from batea.integrity.models import ChainHead, chain_name
     from batea.registry.models import Organisation
 
     ids = Organisation.objects.filter(slug__startswith=SLUG_PREFIX).values_list("id", flat=True)

@@ -1,5 +1,6 @@
 """`batea restore FILE [--yes]`: replace the database and the media files with a backup."""
 
+import unicodedata
 from pathlib import Path
 
 from django.conf import settings
@@ -60,5 +61,10 @@ class Command(BaseCommand):
         except EOFError:  # no terminal
             self.stdout.write("")
             return False
-        yes = _("yes").lower()
-        return answer.strip().lower() in {"yes", yes, yes.replace("í", "i")}  # "si" as "sí"
+        return plain(answer) in {"yes", plain(_("yes"))}
+
+
+def plain(word: str) -> str:
+    """Lower case without accents: someone typing "si" means "sí"."""
+    decomposed = unicodedata.normalize("NFD", word.strip().lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
