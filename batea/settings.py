@@ -225,3 +225,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# The support portfolio counts its totals live up to this many organisations; past it, the
+# totals are kept in the cache this many seconds (0: always live). See batea/registry/portfolio.py.
+BATEA_PORTFOLIO_LIVE_LIMIT = int(os.environ.get("BATEA_PORTFOLIO_LIVE_LIMIT", "200"))
+BATEA_PORTFOLIO_TOTALS_SECONDS = int(os.environ.get("BATEA_PORTFOLIO_TOTALS_SECONDS", "300"))

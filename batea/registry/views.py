@@ -16,11 +16,19 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
-from batea.access.scoping import can, organisations_where, user_roles
-from batea.domain.access import CHANGE, VIEW, OrganisationKind, RelationKind, Resource
+from batea.access.scoping import can, organisations_where
+from batea.domain.access import CHANGE, VIEW, OrganisationKind, Resource
 from batea.domain.formalisation import LicenceState
+from batea.registry import portfolio as portfolio_rules
 from batea.registry.forms import LicenceForm, MemberForm, SiteForm
-from batea.registry.models import Licence, Member, Organisation, Relation, Site
+from batea.registry.models import (
+    Licence,
+    Member,
+    Organisation,
+    Relation,
+    Site,
+    localized_country_name,
+)
 
 MEMBERS_PER_PAGE = 50
 
@@ -371,7 +379,7 @@ class SiteDetailView(LoginRequiredMixin, DetailView):
 
 
 class PortfolioView(LoginRequiredMixin, TemplateView):
-    """A support organisation's portfolio: its ASMOs side by side."""
+    """A support organisation's portfolio: its ASMOs side by side, a page at a time."""
 
     template_name = "registry/portfolio.html"
 
@@ -379,71 +387,28 @@ class PortfolioView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         user = self.request.user
         today = timezone.localdate()
-        own = {org_id for org_id, _role in user_roles(user)}
-        targets = (
-            Relation.objects.visible_to(user)
-            .active_on(today)
-            .filter(kind=RelationKind.SUPPORT, source_id__in=own)
-            .values("target_id")
+        portfolio = portfolio_rules.supported_organisations(user, today)
+        size = portfolio.count()
+        filters = {key: self.request.GET.get(key, "") for key in ("q", "country")}
+        shown = portfolio_rules.filter_portfolio(portfolio, filters["q"], filters["country"])
+        page = Paginator(
+            shown.order_by("name", "id").prefetch_related("licences"),
+            portfolio_rules.PER_PAGE,
+        ).get_page(self.request.GET.get("page"))
+        totals, cached = portfolio_rules.portfolio_totals(user, portfolio, size)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        countries = portfolio.order_by("country").values_list("country", flat=True).distinct()
+        context.update(
+            rows=portfolio_rules.portfolio_rows(user, page.object_list, today),
+            page_obj=page,
+            query_string=query.urlencode(),
+            filters=filters,
+            countries=[(code, localized_country_name(code)) for code in countries],
+            filtered=any(filters.values()),
+            totals=totals,
+            totals_cached=cached,
         )
-        organisations = list(
-            Organisation.objects.visible_to(user)
-            .filter(id__in=targets)
-            .prefetch_related("licences")
-        )
-        ids = [org.id for org in organisations]
-        member_rows = (
-            Member.objects.visible_to(user)
-            .filter(organisation_id__in=ids)
-            .order_by()
-            .values("organisation_id")
-            .annotate(
-                total=Count("id"),
-                women=Count("id", filter=Q(gender=Member.Gender.FEMALE)),
-                approved=Count("id", filter=Q(status=Member.Status.APPROVED)),
-            )
-        )
-        site_rows = (
-            Site.objects.visible_to(user)
-            .filter(organisation_id__in=ids)
-            .order_by()
-            .values("organisation_id")
-            .annotate(
-                total=Count("id"),
-                mercury=Count("id", filter=Q(uses_mercury=True)),
-            )
-        )
-        members = {row["organisation_id"]: row for row in member_rows}
-        sites = {row["organisation_id"]: row for row in site_rows}
-        rows = []
-        for org in organisations:
-            m = members.get(org.id, {"total": 0, "women": 0, "approved": 0})
-            s = sites.get(org.id, {"total": 0, "mercury": 0})
-            licence_states = [lic.state(today) for lic in org.licences.all()]
-            rows.append(
-                {
-                    "organisation": org,
-                    "members": m["total"],
-                    "women_share": round(100 * m["women"] / m["total"]) if m["total"] else None,
-                    "approved": m["approved"],
-                    "sites": s["total"],
-                    "mercury_sites": s["mercury"],
-                    "formalisation": org.formalisation(today),
-                    "licence_warnings": sum(
-                        st in (LicenceState.EXPIRING, LicenceState.EXPIRED) for st in licence_states
-                    ),
-                }
-            )
-        totals = {
-            "organisations": len(rows),
-            "members": sum(r["members"] for r in rows),
-            "women": sum(members.get(r["organisation"].id, {}).get("women", 0) for r in rows),
-            "sites": sum(r["sites"] for r in rows),
-        }
-        totals["women_share"] = (
-            round(100 * totals["women"] / totals["members"]) if totals["members"] else None
-        )
-        context.update(rows=rows, totals=totals)
         return context
 
 
