@@ -121,6 +121,39 @@ class TestPages:
         }
         assert client.get("/lots/?page=99").status_code == 200
 
+    def test_long_lot_lists_count_up_to_a_cap_and_filter_organisations_by_name(
+        self, world, client_for, monkeypatch
+    ):
+        from batea.custody import forms as custody_forms
+        from batea.custody import views as custody_views
+
+        lots = [produce(world) for _ in range(4)]
+        monkeypatch.setattr(custody_views, "LOTS_COUNT_CAP", 3)
+        monkeypatch.setattr(custody_views, "LOTS_PER_PAGE", 2)
+        monkeypatch.setattr(custody_forms, "LOT_CHOICES_LIMIT", 2)
+        client = client_for(world.manager_a)
+        response = client.get("/lots/")
+        body = response.content.decode()
+        assert response.context["page_obj"].paginator.count == 3
+        assert '<span class="count">3+</span>' in body
+        assert "Only the first 3 are listed" in body
+        # Past the choices limit, holder and origin are typed, not picked from a list.
+        assert 'name="holder" placeholder="Organisation name"' in body
+        by_name = client.get("/lots/?origin=alpha gold&holder=")
+        assert by_name.context["page_obj"].paginator.count == 3
+        assert client.get("/lots/?holder=beta").context["page_obj"].paginator.count == 0
+        by_slug = client.get(f"/lots/?holder={world.org_a.slug}&q={lots[0].code}")
+        assert [lot.code for lot in by_slug.context["lots"]] == [lots[0].code]
+
+    def test_short_lot_lists_are_counted_exactly_with_organisations_to_pick(
+        self, world, client_for
+    ):
+        produce(world)
+        body = client_for(world.manager_a).get("/lots/").content.decode()
+        assert '<span class="count">1</span>' in body
+        assert f'<option value="{world.org_a.slug}">' in body
+        assert "Only the first" not in body
+
     def test_pages_in_spanish(self, world, client_for, chain):
         client = client_for(world.buyer_user)
         client.post("/i18n/setlang/", {"language": "es", "next": "/"})

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from batea.domain.access import RelationKind
 from batea.registry import portfolio
 from batea.registry.models import Organisation, Relation
-from tests.conftest import make_member, make_org
+from tests.conftest import make_member
 
 
 @pytest.fixture

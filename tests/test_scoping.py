@@ -86,3 +86,28 @@ def test_a_buyer_does_not_learn_of_the_suppliers_other_relations(world):
     assert set(Relation.objects.visible_to(world.buyer_user).values_list("kind", flat=True)) == {
         "supply"
     }
+
+
+def test_many_related_organisations_scope_the_same_through_a_subquery(world, monkeypatch):
+    from batea.access import scoping
+
+    in_a_list = visible(Member, world.support_user), visible(Organisation, world.support_user)
+    monkeypatch.setattr(scoping, "RELATED_IDS_LIMIT", 0)  # every relation is "too many"
+    world.support_user.__dict__.pop("_batea_related", None)
+    through_a_subquery = (
+        visible(Member, world.support_user),
+        visible(Organisation, world.support_user),
+    )
+    assert in_a_list == through_a_subquery == ({world.member_a}, {world.org_a, world.support})
+    query = str(Member.objects.visible_to(world.support_user).query)
+    assert "registry_relation" in query  # the subquery, not a list of ids
+
+
+def test_related_organisations_are_looked_up_once_per_request_and_user(
+    world, django_assert_num_queries
+):
+    user = world.support_user
+    visible(Member, user)  # roles and related organisations are now known
+    with django_assert_num_queries(2):
+        visible(Member, user)
+        visible(Site, user)

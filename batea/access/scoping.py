@@ -40,6 +40,34 @@ def sees_everything(user) -> bool:
     return bool(getattr(user, "is_superuser", False) and user.is_active)
 
 
+# Related organisations are resolved to a list of ids, so that the database sees plain
+# `IN (…)` conditions it can combine across indexes (a `BitmapOr` on PostgreSQL) instead of a
+# subquery per field. Past this many ids the subquery is kept (query parameters have limits).
+RELATED_IDS_LIMIT = 5000
+
+
+def related_organisation_ids(user, sources_by_kind: dict[str, set]):
+    """Ids of organisations related to the user's organisations by the given relation kinds,
+    as a set (cached on the user object per request), or a subquery when there are many."""
+    relation = apps.get_model("registry", "Relation")
+    today = date.today()
+    key = (
+        today,
+        tuple(
+            sorted((kind, tuple(sorted(map(str, ids)))) for kind, ids in sources_by_kind.items())
+        ),
+    )
+    cache = user.__dict__.setdefault("_batea_related", {})
+    if key not in cache:
+        related = Q()
+        for kind, sources in sources_by_kind.items():
+            related |= Q(kind=kind, source_id__in=sources)
+        targets = relation.objects.active_on(today).filter(related).values("target_id")
+        ids = set(targets.values_list("target_id", flat=True)[: RELATED_IDS_LIMIT + 1])
+        cache[key] = targets if len(ids) > RELATED_IDS_LIMIT else ids
+    return cache[key]
+
+
 def organisation_condition(user, resource: str, action: str, field: str) -> Q | None:
     """A Q over `field` (a path to an organisation id) for what `user` may do, or None.
 
@@ -56,16 +84,12 @@ def organisation_condition(user, resource: str, action: str, field: str) -> Q | 
             own.add(organisation_id)
         for kind in relation_kinds_granting(role, resource, action):
             sources_by_kind.setdefault(kind, set()).add(organisation_id)
-    condition = Q(**{f"{field}__in": own}) if own else None
-    if sources_by_kind:
-        relation = apps.get_model("registry", "Relation")
-        related = Q()
-        for kind, sources in sources_by_kind.items():
-            related |= Q(kind=kind, source_id__in=sources)
-        targets = relation.objects.active_on(date.today()).filter(related).values("target_id")
-        related_condition = Q(**{f"{field}__in": targets})
-        condition = related_condition if condition is None else condition | related_condition
-    return condition
+    related = related_organisation_ids(user, sources_by_kind) if sources_by_kind else set()
+    if isinstance(related, set):
+        ids = own | related
+        return Q(**{f"{field}__in": ids}) if ids else None
+    condition = Q(**{f"{field}__in": related})
+    return condition | Q(**{f"{field}__in": own}) if own else condition
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -578,6 +578,11 @@ def flag_label(code: str) -> str:
     return str(FLAG_LABELS.get(code, code.replace("_", " ")))
 
 
+# Up to this many visible lots, the holder and origin filters list the organisations found
+# among them; past it, finding those would read every lot, so they take a name instead.
+LOT_CHOICES_LIMIT = 5000
+
+
 class LotFilterForm(forms.Form):
     q = forms.CharField(label=_("Lot"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
@@ -591,10 +596,21 @@ class LotFilterForm(forms.Form):
     origin = forms.ChoiceField(label=_("Mined by"), required=False)
 
     def __init__(self, *args, lots, **kwargs):
+        """`lots` are the lots the user may see."""
         from batea.custody.models import STATUS_LABELS
 
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All")), *STATUS_LABELS.items()]
+        self.by_name = lots.order_by()[: LOT_CHOICES_LIMIT + 1].count() > LOT_CHOICES_LIMIT
+        if self.by_name:
+            self.fields["mineral"].choices = [("", _("All")), *mineral_choices()]
+            for name in ("holder", "origin"):
+                self.fields[name] = forms.CharField(
+                    label=self.fields[name].label,
+                    required=False,
+                    widget=forms.TextInput(attrs={"placeholder": _("Organisation name")}),
+                )
+            return
         minerals = set(lots.order_by().values_list("mineral", flat=True).distinct())
         self.fields["mineral"].choices = [("", _("All"))] + [
             (key, label) for key, label in mineral_choices() if key in minerals
@@ -624,8 +640,12 @@ class LotFilterForm(forms.Form):
             lots = lots.filter(claim_version__isnull=False)
         elif data.get("certified") == "no":
             lots = lots.filter(claim_version__isnull=True)
-        if data.get("holder"):
-            lots = lots.filter(organisation__slug=data["holder"])
-        if data.get("origin"):
-            lots = lots.filter(origin_organisation__slug=data["origin"])
+        for name, path in (("holder", "organisation"), ("origin", "origin_organisation")):
+            value = data.get(name, "").strip()
+            if value and self.by_name:
+                lots = lots.filter(
+                    Q(**{f"{path}__name__icontains": value}) | Q(**{f"{path}__slug": value})
+                )
+            elif value:
+                lots = lots.filter(**{f"{path}__slug": value})
         return lots

@@ -130,6 +130,8 @@ class Lot(models.Model):
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["origin_organisation", "produced_on"]),
             models.Index(fields=["site", "produced_on"]),
+            # Lists show the newest lots first: a big holder's first page is read in order.
+            models.Index(fields=["created_at"], name="custody_lot_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -43,8 +43,11 @@ from batea.domain.custody import premiums as premium_rules
 from batea.domain.custody.premiums import DEFAULT_MINIMUM_PERCENT
 from batea.registry.models import Member, Organisation, Relation, Site
 from batea.registry.views import site_features
+from batea.web.paging import CappedPaginator
 
 LOTS_PER_PAGE = 50
+# The lot list counts at most this many lots (a refinery may see millions); see paging.py.
+LOTS_COUNT_CAP = 10_000
 INCIDENTS_PER_PAGE = 50
 MAX_GRAPH_LOTS = 120  # larger graphs are listed, not drawn
 MAX_ORIGIN_ROWS = 500
@@ -80,7 +83,9 @@ class LotListView(LoginRequiredMixin, TemplateView):
         lots = filters.apply(lots).select_related(
             "organisation", "consignee", "claim_version__standard"
         )
-        page = Paginator(lots, LOTS_PER_PAGE).get_page(self.request.GET.get("page"))
+        page = CappedPaginator(lots, LOTS_PER_PAGE, cap=LOTS_COUNT_CAP).get_page(
+            self.request.GET.get("page")
+        )
         query = self.request.GET.copy()
         query.pop("page", None)
         context.update(
