@@ -614,6 +614,7 @@ class TestEpcis:
                 epcis.export(world.buyer_user)
             return len(captured)
 
+        queries()  # the user's roles and related organisations are then known
         before = queries()
         for _ in range(5):
             deliver(world, produce(world, mass="50"))
