@@ -1,6 +1,7 @@
 """Registry pages and exports. Every lookup goes through `visible_to` / `changeable_by`."""
 
 import csv
+from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -65,15 +66,23 @@ def site_features(sites) -> dict:
 
 
 def member_statistics(members) -> dict:
-    """Counts by gender, role and status in three grouped queries."""
-    stats = {}
-    for field, choices in (
-        ("gender", Member.Gender.choices),
-        ("role", Member.MemberRole.choices),
-        ("status", Member.Status.choices),
+    """Counts by gender, role and status, from one grouped query (one pass over the rows)."""
+    fields = {
+        "gender": Member.Gender.choices,
+        "role": Member.MemberRole.choices,
+        "status": Member.Status.choices,
+    }
+    counts: dict[str, Counter] = {field: Counter() for field in fields}
+    for gender, role, status, n in (
+        members.order_by().values_list("gender", "role", "status").annotate(n=Count("id"))
     ):
-        counts = dict(members.order_by().values_list(field).annotate(n=Count("id")))
-        stats[field] = [(value, label, counts.get(value, 0)) for value, label in choices]
+        counts["gender"][gender] += n
+        counts["role"][role] += n
+        counts["status"][status] += n
+    stats = {
+        field: [(value, label, counts[field][value]) for value, label in choices]
+        for field, choices in fields.items()
+    }
     total = sum(n for _, _, n in stats["gender"])
     women = dict((v, n) for v, _, n in stats["gender"]).get(Member.Gender.FEMALE, 0)
     stats["total"] = total
