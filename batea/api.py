@@ -10,11 +10,48 @@ from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from batea.web.paging import CappedPaginator
+
 
 class StandardPagination(pagination.PageNumberPagination):
+    """Pages of 50 (`page_size` up to 500). `count` is exact up to `count_cap` (10,000);
+    past it `count` says 10,000, `count_capped` is true, and the `next` links go on to the
+    end: counting millions of rows on every page would cost more than reading the page."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    count_cap = 10_000
+    keys_first = False  # see batea.web.paging: for lists sorted along an index
+
+    def django_paginator_class(self, queryset, page_size):
+        return CappedPaginator(queryset, page_size, cap=self.count_cap, keys_first=self.keys_first)
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_capped": self.page.paginator.capped,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count"]["description"] = "Exact up to 10,000; then 10,000."
+        described["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": "True when there are more than 10,000: follow `next` to the end.",
+        }
+        return described
+
+
+class KeysFirstPagination(StandardPagination):
+    """For lists whose ordering an index covers (members by name within an organisation)."""
+
+    keys_first = True
 
 
 def exception_handler(exc, context):

@@ -405,6 +405,8 @@ class Sale(TimeStamped):
 
     class Meta:
         ordering = ["-sold_on"]
+        # A refinery sees half of all sales: its newest are read in index order.
+        indexes = [models.Index(fields=["sold_on"], name="custody_sale_sold_on_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(usd_per_troy_oz__gt=0), name="sale_price_positive"),
             models.CheckConstraint(condition=Q(premium_owed__gte=0), name="premium_not_negative"),

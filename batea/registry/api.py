@@ -7,6 +7,7 @@ from django_filters import rest_framework as filters
 from rest_framework import exceptions, mixins, serializers, viewsets
 
 from batea.access.scoping import can, organisations_where
+from batea.api import KeysFirstPagination
 from batea.domain.access import CHANGE, Resource
 from batea.domain.commodities import normalise_hs_code
 from batea.domain.geometry import check_geometry
@@ -340,6 +341,7 @@ class MemberViewSet(ScopedViewSetMixin, viewsets.ModelViewSet):
 
     queryset = Member.objects.all()
     serializer_class = MemberSerializer
+    pagination_class = KeysFirstPagination
     filterset_class = MemberFilter
     search_fields = ["given_name", "family_name", "member_number"]
     ordering_fields = ["family_name", "join_date", "member_number"]

@@ -30,6 +30,7 @@ from batea.registry.models import (
     Site,
     localized_country_name,
 )
+from batea.web.paging import CappedPaginator
 
 MEMBERS_PER_PAGE = 50
 
@@ -225,7 +226,10 @@ class MemberListView(LoginRequiredMixin, TemplateView):
             members = members.select_related("organisation")
         filters = {key: request.GET.get(key, "") for key in ("q", "gender", "role", "status")}
         members = filter_members(members, filters)
-        page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+        # Keys first: a deep page reads its 50 keys from the name index, then 50 members.
+        page = CappedPaginator(members, MEMBERS_PER_PAGE, keys_first=True).get_page(
+            request.GET.get("page")
+        )
         query = request.GET.copy()
         query.pop("page", None)
         context.update(
