@@ -27,6 +27,17 @@ class StandardPagination(pagination.PageNumberPagination):
     def django_paginator_class(self, queryset, page_size):
         return CappedPaginator(queryset, page_size, cap=self.count_cap, keys_first=self.keys_first)
 
+    def paginate_queryset(self, queryset, request, view=None):
+        rows = super().paginate_queryset(queryset, request, view)
+        if rows is not None and self.page.paginator.capped:
+            # The browsable API's page links need the number of pages, unknown past the cap.
+            self.display_page_controls = False
+        return rows
+
+    def get_page_number(self, request, paginator):
+        number = request.query_params.get(self.page_query_param) or 1
+        return paginator.last_page_number() if number in self.last_page_strings else number
+
     def get_paginated_response(self, data):
         return Response(
             {
@@ -40,11 +51,12 @@ class StandardPagination(pagination.PageNumberPagination):
 
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)
-        described["properties"]["count"]["description"] = "Exact up to 10,000; then 10,000."
+        described["properties"]["count"]["description"] = _("Exact up to 10,000; then 10,000.")
         described["properties"]["count_capped"] = {
             "type": "boolean",
-            "description": "True when there are more than 10,000: follow `next` to the end.",
+            "description": _("True when there are more than 10,000: follow `next` to the end."),
         }
+        described["required"] = [*described["required"], "count_capped"]
         return described
 
 

@@ -254,6 +254,14 @@ class TestPathway:
 
 
 class TestEntryPages:
+    def test_the_new_assessment_form_names_standards_by_title_and_version(self, world, client_for):
+        body = client_for(world.manager_a).get(f"/orgs/{world.org_a.slug}/assessments/")
+        options = body.context["form"].fields["version"].choices
+        labels = {str(label) for value, label in options if value}
+        title = version().title["en"]
+        assert f"{title}, version 1.0" in labels
+        assert not any(label.startswith("example-mini-standard") for label in labels)
+
     def test_one_requirement_at_a_time_saving_as_you_go(self, world, client_for):
         client = client_for(world.manager_a)
         response = client.post(

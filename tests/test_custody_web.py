@@ -141,6 +141,7 @@ class TestPages:
         assert 'name="holder" placeholder="Organisation name"' in body
         by_name = client.get("/lots/?origin=alpha gold&holder=")
         assert by_name.context["page_obj"].paginator.count == 3
+        assert client.get("/lots/?origin=beta").context["page_obj"].paginator.count == 0
         assert client.get("/lots/?holder=beta").context["page_obj"].paginator.count == 0
         by_slug = client.get(f"/lots/?holder={world.org_a.slug}&q={lots[0].code}")
         assert [lot.code for lot in by_slug.context["lots"]] == [lots[0].code]

@@ -90,3 +90,35 @@ def test_the_api_caps_its_counts_and_keeps_next_links(world, members, client_for
     third = client.get("/api/members/", {"page_size": 10, "page": 3}).json()
     assert len(third["results"]) == 5 and third["next"] is None
     assert client.get("/api/members/", {"page_size": 10, "page": 4}).status_code == 404
+
+
+def test_absurd_page_numbers_are_empty_pages_not_database_errors(
+    world, members, client_for, monkeypatch
+):
+    from batea.api import StandardPagination
+
+    huge = "999999999999999999999"
+    with pytest.raises(EmptyPage):
+        CappedPaginator(members, 10, cap=12).page(huge)
+    monkeypatch.setattr(StandardPagination, "count_cap", 12)
+    client = client_for(world.manager_a)
+    assert client.get("/api/members/", {"page_size": 10, "page": huge}).status_code == 404
+    for bad in ("abc", "0", "-1"):
+        assert client.get("/api/members/", {"page_size": 10, "page": bad}).status_code == 404
+
+
+def test_the_last_page_past_the_cap_is_the_real_last_page(world, members, client_for, monkeypatch):
+    from batea.api import StandardPagination
+
+    monkeypatch.setattr(StandardPagination, "count_cap", 12)
+    last = client_for(world.manager_a).get("/api/members/", {"page_size": 10, "page": "last"})
+    assert last.json()["next"] is None and len(last.json()["results"]) == 5
+
+
+def test_the_browsable_api_shows_pages_past_the_cap(world, members, client_for, monkeypatch):
+    from batea.api import StandardPagination
+
+    monkeypatch.setattr(StandardPagination, "count_cap", 12)
+    client = client_for(world.manager_a)
+    page = client.get("/api/members/", {"page_size": 10, "page": 3}, HTTP_ACCEPT="text/html")
+    assert page.status_code == 200

@@ -1,5 +1,6 @@
 """One scoping mechanism decides what each role sees and changes."""
 
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -111,3 +112,28 @@ def test_related_organisations_are_looked_up_once_per_request_and_user(
     with django_assert_num_queries(2):
         visible(Member, user)
         visible(Site, user)
+
+
+def test_targets_shared_by_two_own_organisations_count_once_toward_the_list_limit(
+    world, monkeypatch
+):
+    from batea.access import scoping
+    from batea.access.models import RoleAssignment
+    from batea.domain.access import OrganisationKind, RelationKind, Role
+    from tests.conftest import make_org
+
+    second = make_org("second-support", OrganisationKind.SUPPORT)
+    RoleAssignment.objects.create(
+        user=world.support_user, organisation=second, role=Role.SUPPORT_OFFICER
+    )
+    # Relations are read in (kind, id) order: the two rows to A come before the row to B.
+    Relation.objects.create(
+        id=uuid.UUID(int=1), kind=RelationKind.SUPPORT, source=second, target=world.org_a
+    )
+    Relation.objects.create(
+        id=uuid.UUID(int=2**128 - 1), kind=RelationKind.SUPPORT, source=second, target=world.org_b
+    )
+    # Three rows, two targets, a limit of one: the first two rows name A only, which must
+    # not pass for "one target, a complete list".
+    monkeypatch.setattr(scoping, "RELATED_IDS_LIMIT", 1)
+    assert visible(Member, world.support_user) == {world.member_a, world.member_b}

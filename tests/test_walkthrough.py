@@ -519,12 +519,25 @@ def inspector(w: Walk) -> None:
     answer_first_requirement(w, facts["inspected_member"])
 
 
+def version_option(lang: str, code_and_number: str) -> str:
+    """How the new-assessment form names a version ("<code> <number>"): by its title."""
+    from batea.assessments.forms import version_label
+    from batea.standards.models import StandardVersion
+
+    code, number = code_and_number.rsplit(" ", 1)
+    version = StandardVersion.objects.select_related("standard").get(
+        standard__code=code, version=number
+    )
+    with translation.override(lang):
+        return version_label(version)
+
+
 def start_assessment(w: Walk, kind: str, version: str, member=None, site=None) -> None:
     """Open "Start an assessment" on the assessments page, fill it in and start."""
     page = w.page
     page.locator("main summary", has_text=w.t("Start an assessment")).click()
     page.select_option("#id_kind", label=w.t(kind))
-    page.select_option("#id_version", label=version)
+    page.select_option("#id_version", label=version_option(w.lang, version))
     if member:
         page.select_option("#id_member", label=member)
     if site:

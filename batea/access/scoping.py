@@ -64,7 +64,8 @@ def related_organisation_ids(user, sources_by_kind: dict[str, set]):
         for kind, sources in sources_by_kind.items():
             related |= Q(kind=kind, source_id__in=sources)
         targets = relation.objects.active_on(today).filter(related).values("target_id")
-        ids = set(targets.values_list("target_id", flat=True)[: RELATED_IDS_LIMIT + 1])
+        distinct_ids = targets.order_by().values_list("target_id", flat=True).distinct()
+        ids = set(distinct_ids[: RELATED_IDS_LIMIT + 1])
         cache[key] = targets if len(ids) > RELATED_IDS_LIMIT else ids
     return cache[key]
 

@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from batea.access.uploads import upload_problem
 from batea.assessments.models import KIND_CHOICES
 from batea.assessments.services import EVIDENCE_EXTENSIONS, MAX_EVIDENCE_BYTES
 from batea.registry.models import Member, Site
-from batea.standards.models import StandardVersion
+from batea.standards.models import StandardVersion, localized
 
 # What the service accepts by name (batea.assessments.services), checked here by content.
 EVIDENCE_KINDS = frozenset({"jpeg", "png", "webp", "heif", "pdf"})
@@ -38,6 +39,12 @@ class MemberNumberField(forms.CharField):
         )
 
 
+def version_label(version: StandardVersion) -> str:
+    """A standard version as people name it: its title and version, not its code."""
+    title = localized(version.title) or localized(version.standard.title) or version.standard.code
+    return gettext("%(title)s, version %(version)s") % {"title": title, "version": version.version}
+
+
 class NewAssessmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=KIND_CHOICES)
     version = forms.ModelChoiceField(label=_("Standard"), queryset=StandardVersion.objects.none())
@@ -59,6 +66,7 @@ class NewAssessmentForm(forms.Form):
         self.fields["version"].queryset = StandardVersion.objects.exclude(
             status="retired"
         ).select_related("standard")
+        self.fields["version"].label_from_instance = version_label
         members = organisation.members.all()
         if members.count() > MEMBER_LIST_LIMIT:
             self.fields["member"] = MemberNumberField(

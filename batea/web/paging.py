@@ -18,6 +18,10 @@ from __future__ import annotations
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.utils.functional import cached_property
 
+# Past the cap any page number is accepted; beyond this offset none can hold rows (and the
+# database's 64-bit OFFSET would overflow).
+MAX_OFFSET = 10**12
+
 
 class CappedPage(Page):
     """A page that knows whether another follows without knowing the total."""
@@ -63,7 +67,15 @@ class CappedPaginator(Paginator):
             raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
         if number < 1:
             raise EmptyPage(self.error_messages["min_page"])
+        if (number - 1) * self.per_page > MAX_OFFSET:
+            raise EmptyPage(self.error_messages["no_results"])
         return number
+
+    def last_page_number(self) -> int:
+        """The number of the last page: past the cap this counts every row, once."""
+        if not self.capped:
+            return self.num_pages
+        return max(1, -(-self.object_list.count() // self.per_page))
 
     def get_page(self, number):
         """Like Django's: a bad number gives page 1, one past the end the last counted page."""
