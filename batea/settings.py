@@ -111,6 +111,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def cache_settings(url: str) -> dict:
+    """CACHES from BATEA_CACHE_URL: empty, each server process keeps its own cache in memory;
+    `redis://host:port/db` (or `rediss://`, `unix://`), one cache shared by every process."""
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        }
+    raise ImproperlyConfigured(f"BATEA_CACHE_URL must be a redis:// address, not {url!r}")
+
+
+CACHES = cache_settings(os.environ.get("BATEA_CACHE_URL", ""))
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -118,3 +118,43 @@ def test_the_portfolio_page_costs_the_same_queries_for_one_or_sixty_organisation
     with CaptureQueriesContext(connection) as big:
         client.get("/portfolio/")
     assert len(big) == len(small)
+
+
+def test_the_cache_is_per_process_by_default_and_redis_when_configured():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from batea.settings import cache_settings
+
+    assert cache_settings("")["default"]["BACKEND"].endswith("LocMemCache")
+    shared = cache_settings("redis://127.0.0.1:6379/15")["default"]
+    assert shared == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",
+    }
+    with pytest.raises(ImproperlyConfigured, match="BATEA_CACHE_URL"):
+        cache_settings("memcached://127.0.0.1:11211")
+
+
+def test_portfolio_totals_are_shared_through_redis(world, big_portfolio, client_for, settings):
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from django.core.cache import caches
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"batea-test-{world.support.pk}",
+        }
+    }
+    settings.BATEA_PORTFOLIO_LIVE_LIMIT = 10
+    try:
+        client_for(world.support_user).get("/portfolio/")
+        key = portfolio._cache_key(world.support_user)
+        assert caches["default"].get(key)["members"] == 61  # stored in Redis, not in memory
+    finally:
+        caches["default"].clear()
