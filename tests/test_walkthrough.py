@@ -462,20 +462,20 @@ def walk(transactional_db, browser, demo, album):
 # --- The journeys ---------------------------------------------------------------------
 
 
-def welcome(w: Walk, username: str, role: str) -> None:
-    """The home page greets the person by name and names their role."""
+def arrive_home(w: Walk, username: str, role: str, shoot_sign_in: bool = False) -> None:
+    """Sign in; the home page greets the person by name and names their role."""
+    w.sign_in(username, shoot=shoot_sign_in)
     assert w.heading() == w.t("Welcome, %(name)s", name=w.facts["names"][username])
     assert w.labels["roles"][role] in w.text(".role-cards")
+    w.see("home")
 
 
 def manager(w: Walk) -> None:
     """The manager of Río Claro: the organisation, its members, one member, the pathway and
     its next steps."""
     facts = w.facts
-    w.sign_in("manager", shoot=True)
-    welcome(w, "manager", "asmo_manager")
+    arrive_home(w, "manager", "asmo_manager", shoot_sign_in=True)
     assert str(facts["rio_members"]) in w.text(".tiles")
-    w.see("home")
 
     w.follow(facts["rio"], within=".role-cards")
     assert w.heading() == facts["rio"]
@@ -506,9 +506,7 @@ def inspector(w: Walk) -> None:
     """The ICS inspector of Río Claro starts an internal inspection of a member and answers
     the first requirement."""
     facts = w.facts
-    w.sign_in("inspector")
-    welcome(w, "inspector", "ics_inspector")
-    w.see("home")
+    arrive_home(w, "inspector", "ics_inspector")
 
     w.follow(facts["rio"], within=".role-cards")
     w.follow(w.t("Assessments"))
@@ -574,9 +572,7 @@ def answer_first_requirement(w: Walk, about: str) -> None:
 def peer(w: Walk) -> None:
     """The peer reviewer at Sol de Oro records a peer review of a site."""
     facts = w.facts
-    w.sign_in("peer")
-    welcome(w, "peer", "peer_reviewer")
-    w.see("home")
+    arrive_home(w, "peer", "peer_reviewer")
 
     w.follow(facts["sol"], within=".role-cards")
     assert w.heading() == facts["sol"]
@@ -593,9 +589,7 @@ def auditor(w: Walk) -> None:
     risk and reliability, from which the audit sample is drawn) and opens an external
     audit."""
     facts = w.facts
-    w.sign_in("auditor")
-    welcome(w, "auditor", "auditor")
-    w.see("home")
+    arrive_home(w, "auditor", "auditor")
 
     w.follow(w.t("Organisations under certification"))
     assert w.heading() == w.t("Organisations")
@@ -624,9 +618,7 @@ def certifier(w: Walk) -> None:
     """The certifier of CertAndes reads Río Claro's certificate and its decisions, then opens
     the certification decision for Sol de Oro."""
     facts = w.facts
-    w.sign_in("certifier")
-    welcome(w, "certifier", "certifier")
-    w.see("home")
+    arrive_home(w, "certifier", "certifier")
 
     w.follow(w.t("Organisations under certification"))
     w.follow(facts["rio"])
@@ -652,9 +644,7 @@ def standards(w: Walk) -> None:
     """The standard owner reads a standard's version, imports two versions of a standard and
     compares them."""
     page = w.page
-    w.sign_in("standards")
-    welcome(w, "standards", "standard_owner")
-    w.see("home")
+    arrive_home(w, "standards", "standard_owner")
 
     w.follow(w.t("Your standards and their versions"))
     assert w.heading() == w.t("Standards")
@@ -700,9 +690,7 @@ def standards(w: Walk) -> None:
 def support(w: Walk) -> None:
     """The support officer reads the portfolio and its inclusion insights."""
     facts = w.facts
-    w.sign_in("support")
-    welcome(w, "support", "support_officer")
-    w.see("home")
+    arrive_home(w, "support", "support_officer")
 
     w.follow(w.t("Your portfolio of organisations"))
     assert w.heading() == w.t("Support portfolio")
@@ -724,9 +712,7 @@ def buyer(w: Walk) -> None:
     mined at and checks Río Claro's certificate."""
     facts = w.facts
     page = w.page
-    w.sign_in("buyer")
-    welcome(w, "buyer", "buyer")
-    w.see("home")
+    arrive_home(w, "buyer", "buyer")
 
     w.nav("Suppliers")
     assert w.heading() == f"{w.t('Suppliers')} {facts['suppliers']}"
