@@ -102,12 +102,19 @@ def collect_facts() -> dict:
 def collect_labels(lang: str) -> dict:
     """Labels that come from the database or from Django, in the language."""
     from batea.access.models import ROLE_LABELS, RoleAssignment
+    from batea.assessments.forms import version_label
+    from batea.standards.models import StandardVersion
 
     with translation.override(lang):
         return {
             "roles": {str(role): str(label) for role, label in ROLE_LABELS.items()},
             "role_assignments": str(RoleAssignment._meta.verbose_name_plural),
             "role_assignment": str(RoleAssignment._meta.verbose_name),
+            # How the new-assessment form names each version ("<code> <number>").
+            "versions": {
+                f"{version.standard.code} {version.version}": version_label(version)
+                for version in StandardVersion.objects.select_related("standard")
+            },
         }
 
 
@@ -517,25 +524,12 @@ def inspector(w: Walk) -> None:
     answer_first_requirement(w, facts["inspected_member"])
 
 
-def version_option(lang: str, code_and_number: str) -> str:
-    """How the new-assessment form names a version ("<code> <number>"): by its title."""
-    from batea.assessments.forms import version_label
-    from batea.standards.models import StandardVersion
-
-    code, number = code_and_number.rsplit(" ", 1)
-    version = StandardVersion.objects.select_related("standard").get(
-        standard__code=code, version=number
-    )
-    with translation.override(lang):
-        return version_label(version)
-
-
 def start_assessment(w: Walk, kind: str, version: str, member=None, site=None) -> None:
     """Open "Start an assessment" on the assessments page, fill it in and start."""
     page = w.page
     page.locator("main summary", has_text=w.t("Start an assessment")).click()
     page.select_option("#id_kind", label=w.t(kind))
-    page.select_option("#id_version", label=version_option(w.lang, version))
+    page.select_option("#id_version", label=w.labels["versions"][version])
     if member:
         page.select_option("#id_member", label=member)
     if site:
